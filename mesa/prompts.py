@@ -46,16 +46,19 @@ def build_prompt(parts: PromptParts, prefix: bool = True) -> str:
     return (subject + places).strip().removeprefix("in ") if subject or places else ""
 
 
-def drop_random_parts(parts: PromptParts, rng: np.random.Generator, max_dropped: int = 3) -> PromptParts:
+def drop_random_parts(parts: PromptParts, rng: np.random.Generator, max_dropped: int = 3,
+                      min_dropped: int = 0) -> PromptParts:
     """Training augmentation: drop none, or one to `max_dropped` of the present parts at random.
 
-    The number dropped is uniform over 0..min(max_dropped, present - 1), so at least one
-    descriptor always survives.
+    The number dropped is uniform over min(min_dropped, present - 1)..min(max_dropped, present - 1),
+    so at least one descriptor always survives. `min_dropped=1` gives the paper's "drop one, two
+    or three descriptors".
     """
     present = parts.present()
     if len(present) <= 1:
         return parts
-    n_drop = int(rng.integers(0, min(max_dropped, len(present) - 1) + 1))
+    most = min(max_dropped, len(present) - 1)
+    n_drop = int(rng.integers(min(min_dropped, most), most + 1))
     dropped = rng.choice(present, size=n_drop, replace=False) if n_drop else []
     return replace(parts, **{name: None for name in dropped})
 
