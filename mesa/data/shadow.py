@@ -15,13 +15,14 @@ import numpy as np
 def match_channel(source: np.ndarray, reference: np.ndarray) -> np.ndarray:
     """Map 1-D `source` values so their distribution follows 1-D `reference` (quantile mapping).
 
-    Each source value goes to the reference value at the same cumulative quantile.
+    Each source value goes to the reference value at the same mid-rank quantile, so matching a
+    sample to itself is the identity.
     Returns float32 values, same length as `source`.
     """
-    source_values, source_index, source_counts = np.unique(source, return_inverse=True, return_counts=True)
-    source_quantiles = np.cumsum(source_counts) / source.size
+    _, source_index, source_counts = np.unique(source, return_inverse=True, return_counts=True)
+    source_quantiles = (np.cumsum(source_counts) - 0.5 * source_counts) / source.size
     reference_sorted = np.sort(reference)
-    reference_quantiles = np.arange(1, reference.size + 1) / reference.size
+    reference_quantiles = (np.arange(reference.size) + 0.5) / reference.size
     mapped = np.interp(source_quantiles, reference_quantiles, reference_sorted)
     return mapped[source_index].astype(np.float32)
 
