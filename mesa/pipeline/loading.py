@@ -75,7 +75,7 @@ def resolve_model_dir(path_or_repo_id: str | os.PathLike) -> tuple[Path, str]:
     except LocalEntryNotFoundError:
         raise UserError(
             f"weights for {name} are not in the Hugging Face cache and the Hub cannot be reached "
-            f"(offline); fetch them once with: huggingface-cli download {name}"
+            f"(offline); fetch them once with: hf download {name}"
         ) from None
     except RepositoryNotFoundError:
         raise UserError(f"no such model on the Hugging Face Hub: {name}") from None
