@@ -16,14 +16,16 @@ def test_matching_gives_reference_distribution_and_keeps_order():
     valid[0] = False
     matched = match_histograms(source, reference, valid)
     for c in range(3):
-        np.testing.assert_allclose(np.sort(matched[..., c][valid]), np.sort(reference[..., c][valid]), atol=1e-3)
+        quantiles = np.linspace(2, 98, 25)
+        np.testing.assert_allclose(np.percentile(matched[..., c][valid], quantiles),
+                                   np.percentile(reference[..., c][valid], quantiles), atol=2e-3)
         order = np.argsort(source[..., c][valid])
         assert np.all(np.diff(matched[..., c][valid][order]) >= 0)
     np.testing.assert_array_equal(matched[0], source[0])
 
 
 def test_matching_to_itself_is_identity_and_shapes_checked():
-    image = np.random.default_rng(1).integers(0, 5, size=(8, 8, 3)).astype(np.float32)
-    np.testing.assert_allclose(match_histograms(image, image, np.ones((8, 8), bool)), image)
+    image = np.random.default_rng(1).integers(0, 5, size=(8, 8, 3)).astype(np.float32) / 4
+    np.testing.assert_allclose(match_histograms(image, image, np.ones((8, 8), bool)), image, atol=1 / 4096)
     with pytest.raises(ValueError, match="shapes differ"):
         match_histograms(image, image[:4], np.ones((8, 8), bool))
