@@ -16,6 +16,7 @@ import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pyarrow as pa
@@ -29,6 +30,9 @@ from mesa.data.raster import (ReflectanceScaling, choose_crop, crop, resize_near
 from mesa.data.sample import TerrainSample
 from mesa.data.shadow import match_histograms
 from mesa.data.split import HELD_OUT_FRACTION, in_split
+
+if TYPE_CHECKING:
+    from mesa.captions.builder import CaptionBuilder
 
 RGB_BANDS = ("B04", "B03", "B02")
 S2_COLUMNS = (*RGB_BANDS, "cloud_mask")
@@ -153,7 +157,7 @@ class MajorTomDataset:
     def __init__(self, s2l2a: MajorTomSource | str | Path, dem: MajorTomSource | str | Path,
                  s2l1c: MajorTomSource | str | Path | None = None, resolution: int = 768,
                  normalization: ElevationNormalization | None = None, split: str = "train",
-                 caption_builder=None, seed: int = 0, crop: str = "random", shuffle: bool = True,
+                 caption_builder: CaptionBuilder | None = None, seed: int = 0, crop: str = "random", shuffle: bool = True,
                  scaling: ReflectanceScaling = ReflectanceScaling(), shadow_correction: bool = True,
                  held_out_fraction: float = HELD_OUT_FRACTION) -> None:
         if crop not in CROP_MODES:
@@ -232,7 +236,7 @@ def _as_source(location: MajorTomSource | str | Path) -> MajorTomSource:
     return location if isinstance(location, MajorTomSource) else MajorTomSource.open(location)
 
 
-def _default_caption_builder(augment: bool):
+def _default_caption_builder(augment: bool) -> CaptionBuilder:
     from mesa.captions.builder import CaptionBuilder
 
     return CaptionBuilder(augment=augment)

@@ -78,3 +78,15 @@ def test_geotiff_errors_name_the_band():
     with pytest.raises(CorruptRowError, match="cloud_mask: empty"):
         decode_geotiff(None, "cloud_mask")
     np.testing.assert_array_equal(decode_geotiff(encode_geotiff(np.eye(4, dtype=np.uint16))), np.eye(4))
+
+
+def test_any_fsspec_filesystem_serves_rows(majortom_dirs):
+    """The Hub path uses the same code on HfFileSystem; an in-memory filesystem stands in for it here."""
+    import fsspec
+
+    memory = fsspec.filesystem("memory")
+    for path in majortom_dirs["dem"].rglob("*.parquet"):
+        memory.pipe(f"/Core-DEM/{path.relative_to(majortom_dirs['dem'])}", path.read_bytes())
+    source = MajorTomSource("/Core-DEM", memory)
+    row = source.read_metadata().to_pylist()[2]
+    assert source.read_row(row["parquet_url"], row["parquet_row"], ("grid_cell",))["grid_cell"] == row["grid_cell"]
