@@ -8,29 +8,36 @@ import sys
 
 from mesa.errors import UserError
 
-# command name -> module that defines `add_arguments(parser)` and `run(args) -> int`
+# command -> (module defining `add_arguments(parser)` and `run(args) -> int`, one-line help)
 COMMANDS = {
-    "generate": "mesa.pipeline.cli",
-    "export": "mesa.export.cli",
-    "caption": "mesa.captions.cli",
-    "train": "mesa.training.cli",
-    "train-vae": "mesa.training.vae_cli",
+    "generate": ("mesa.pipeline.cli", "generate terrains from a prompt and seeds"),
+    "export": ("mesa.export.cli", "export an elevation map to meshes, heightmaps and engine presets"),
+    "caption": ("mesa.captions.cli", "print the MESA caption for a place and date"),
+    "train": ("mesa.training.cli", "train or fine-tune the MESA UNet"),
+    "train-vae": ("mesa.training.vae_cli", "train or fine-tune the autoencoder"),
 }
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser; only the chosen command's module is imported (keeps start-up fast)."""
     parser = argparse.ArgumentParser(prog="python -m mesa", description="MESA Studio terrain tools.")
     subparsers = parser.add_subparsers(dest="command", required=True)
-    for name, module_name in COMMANDS.items():
+    for name, (module_name, summary) in COMMANDS.items():
+        if name != command:
+            subparsers.add_parser(name, help=summary)
+            continue
         module = importlib.import_module(module_name)
-        sub = subparsers.add_parser(name, help=module.__doc__.strip().splitlines()[0], description=module.__doc__)
+        sub = subparsers.add_parser(name, help=summary, description=module.__doc__,
+                                    formatter_class=argparse.RawDescriptionHelpFormatter)
         module.add_arguments(sub)
         sub.set_defaults(run=module.run)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    command = argv[0] if argv and argv[0] in COMMANDS else None
+    args = build_parser(command).parse_args(argv)
     try:
         return args.run(args)
     except (UserError, FileNotFoundError) as error:
