@@ -25,17 +25,20 @@ SD21_768V = dict(
     up_block_types=("UpBlock2D",) + ("CrossAttnUpBlock2D",) * 3,
 )
 REFERENCE_S = {(512, "fp32"): 18.0, (512, "bf16"): 8.8, (768, "fp32"): 50.6, (768, "bf16"): 33.0}
-DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16}
+DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}
 
 
-def seconds_per_call(model, batch: int, size: int, dtype: torch.dtype, repeats: int) -> float:
-    latent = torch.randn(batch, 8, size // 8, size // 8, dtype=dtype)
-    context = torch.randn(batch, 77, 1024, dtype=dtype)
+def seconds_per_call(model, batch: int, size: int, dtype: torch.dtype, repeats: int, device: str) -> float:
+    latent = torch.randn(batch, 8, size // 8, size // 8, dtype=dtype, device=device)
+    context = torch.randn(batch, 77, 1024, dtype=dtype, device=device)
+    sync = torch.cuda.synchronize if device.startswith("cuda") else (lambda: None)
     with torch.inference_mode():
         model(latent, 500, context)  # warm-up
+        sync()
         start = time.perf_counter()
         for _ in range(repeats):
             model(latent, 500, context)
+        sync()
     return (time.perf_counter() - start) / repeats
 
 
@@ -44,18 +47,20 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[512, 768])
     parser.add_argument("--dtypes", nargs="+", default=["fp32", "bf16"], choices=list(DTYPES))
     parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--device", default="cpu", help="cpu or cuda (the reference figures are for cpu)")
     args = parser.parse_args()
     torch.manual_seed(0)
-    model = UNetDEMConditionModel(**SD21_768V).eval()
-    print(f"threads={torch.get_num_threads()} params={sum(p.numel() for p in model.parameters()) / 1e6:.0f}M")
+    model = UNetDEMConditionModel(**SD21_768V).eval().to(args.device)
+    print(f"device={args.device} threads={torch.get_num_threads()} params={sum(p.numel() for p in model.parameters()) / 1e6:.0f}M")
     print(f"{'size':>5} {'dtype':>5} {'batched s/step':>15} {'2 calls s/step':>15} {'separate/batched':>17} "
           f"{'reference s':>12} {'ours/reference':>15}")
     for dtype_name in args.dtypes:
         model = model.to(DTYPES[dtype_name])
         for size in args.sizes:
-            batched = seconds_per_call(model, 2, size, DTYPES[dtype_name], args.repeats)
-            separate = 2 * seconds_per_call(model, 1, size, DTYPES[dtype_name], args.repeats)
-            reference = REFERENCE_S[(size, dtype_name)] if (size, dtype_name) in REFERENCE_S else float("nan")
+            batched = seconds_per_call(model, 2, size, DTYPES[dtype_name], args.repeats, args.device)
+            separate = 2 * seconds_per_call(model, 1, size, DTYPES[dtype_name], args.repeats, args.device)
+            known = args.device == "cpu" and (size, dtype_name) in REFERENCE_S
+            reference = REFERENCE_S[(size, dtype_name)] if known else float("nan")
             print(f"{size:>5} {dtype_name:>5} {batched:>15.2f} {separate:>15.2f} {separate / batched:>17.2f} "
                   f"{reference:>12.1f} {batched / reference:>15.2f}", flush=True)
 
