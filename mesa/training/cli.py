@@ -48,8 +48,8 @@ def config_from_args(args: argparse.Namespace, cls=TrainConfig, flags=FLAGS):
     """The typed config: defaults < --config file < --set < named flags."""
     file_values = read_config_file(args.config) if args.config else {}
     overrides = dict(parse_override(text) for text in args.overrides)
-    overrides.update({dest: getattr(args, dest) for dest, *_ in flags.values()})
-    overrides["resume"] = args.resume
+    named = {dest: getattr(args, dest) for dest, *_ in flags.values()} | {"resume": args.resume}
+    overrides.update({key: value for key, value in named.items() if value is not None})
     return build_config(cls, file_values, overrides)
 
 

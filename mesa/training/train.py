@@ -49,8 +49,12 @@ class TrainResult:
     last_loss: float | None
 
 
-def train(config: TrainConfig) -> TrainResult:
-    """Run (or resume) one training run as described by `config`."""
+def train(config: TrainConfig, dataset=None) -> TrainResult:
+    """Run (or resume) one training run as described by `config`.
+
+    `dataset`: any TerrainSample source with `sample_at(position)` or `__getitem__` + `__len__`;
+    by default the one `config.data` names.
+    """
     accelerator = Accelerator(gradient_accumulation_steps=config.gradient_accumulation_steps,
                               mixed_precision=config.mixed_precision)
     output_dir = Path(config.output_dir)
@@ -86,7 +90,7 @@ def train(config: TrainConfig) -> TrainResult:
         logger.info("resumed from %s at step %d", checkpoint, step)
     latent_factor = 2 ** (len(start.vae.config.block_out_channels) - 1)
     collate = Collator(start.tokenizer, normalization_of(config), latent_factor, config.caption_dropout, config.seed)
-    dataset = build_dataset(config, config.seed)
+    dataset = build_dataset(config, config.seed) if dataset is None else dataset
     batches = iter(build_loader(dataset, collate, config.batch_size, accelerator.num_processes, position,
                                 config.num_workers))
 

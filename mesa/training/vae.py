@@ -98,8 +98,11 @@ def measure_scaling_factor(vae, batches, count: int, device: torch.device) -> fl
     return 1.0 / std
 
 
-def train_vae(config: VaeTrainConfig) -> VaeResult:
-    """Run (or resume) one VAE training run; the result is `<output_dir>/vae/`."""
+def train_vae(config: VaeTrainConfig, dataset=None) -> VaeResult:
+    """Run (or resume) one VAE training run; the result is `<output_dir>/vae/`.
+
+    `dataset`: any TerrainSample source (default: the one `config.data` names).
+    """
     accelerator = Accelerator(mixed_precision=config.mixed_precision)
     output_dir = Path(config.output_dir)
     if accelerator.is_main_process:
@@ -118,7 +121,8 @@ def train_vae(config: VaeTrainConfig) -> VaeResult:
     vae = accelerator.unwrap_model(model).vae
     latent_factor = 2 ** (len(vae.config.block_out_channels) - 1)
     collate = Collator(None, normalization_of(config), latent_factor)
-    batches = iter(build_loader(build_dataset(config, config.seed), collate, config.batch_size,
+    dataset = build_dataset(config, config.seed) if dataset is None else dataset
+    batches = iter(build_loader(dataset, collate, config.batch_size,
                                 accelerator.num_processes, position, config.num_workers))
 
     metrics = MetricsLog(output_dir, resume_step=step, enabled=accelerator.is_main_process)
