@@ -9,6 +9,8 @@ import numpy as np
 from mesa.geometry.grid import TerrainMesh, grid_normals, pixel_uv
 from mesa.geometry.rasterize import rasterize_heights
 
+_MAX_PASSES = 4
+
 
 @dataclass
 class DecimationResult:
@@ -51,9 +53,15 @@ def decimate_mesh(mesh: TerrainMesh, max_triangles: int, aggressiveness: float =
         raise ValueError(f"max_triangles={max_triangles} is too few to keep a {width}x{height} tile's border; use >= {minimum}")
     if max_triangles >= mesh.triangle_count:
         return DecimationResult(mesh, max_triangles, mesh.triangle_count, 0.0)
-    points, faces = fast_simplification.simplify(
-        mesh.vertices, mesh.faces, target_count=max_triangles, agg=aggressiveness, preserve_border=True
-    )
+    points, faces = mesh.vertices, mesh.faces
+    # one pass may stop short of large reductions (it has a fixed number of iterations); resume it
+    for _ in range(_MAX_PASSES):
+        before = len(faces)
+        points, faces = fast_simplification.simplify(
+            points, faces, target_count=max_triangles, agg=aggressiveness, preserve_border=True
+        )
+        if len(faces) <= max_triangles or len(faces) == before:
+            break
     faces = faces.astype(np.int64)
     if len(faces) > max_triangles:
         raise RuntimeError(f"decimation kept {len(faces)} triangles, more than the budget of {max_triangles}")

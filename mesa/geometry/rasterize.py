@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-_PAIRS_PER_CHUNK = 4_000_000
+_PAIRS_PER_CHUNK = 1_000_000
 
 
 def rasterize_heights(
