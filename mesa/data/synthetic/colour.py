@@ -1,9 +1,9 @@
 """Sentinel-2-style true colour of a tile from its elevation, water and biome palette.
 
 Layers, bottom to top: vegetation over soil (cover from the palette, patchy noise, wetness and
-the tree line), farmland parcels on gentle slopes, rock on steep slopes, salt pans, snow above
-the snow line (partly hidden under canopy), hillshade from the sun of shading.py, fine texture,
-then water (sea, lakes, rivers; ice when the lake lies above the snow line).
+the tree line), farmland parcels on gentle slopes, rock on slopes steeper than `rock_onset_deg`,
+salt pans, snow above the snow line (partly hidden under canopy), hillshade from the sun of
+shading.py, fine texture, then water (sea, lakes, rivers; ice when the lake lies above the snow line).
 """
 
 from __future__ import annotations
@@ -58,6 +58,11 @@ def field_parcels(shape: tuple[int, int], meters_per_pixel: float, rng: np.rando
     return (value * len(FIELD_COLOURS)).astype(int), value
 
 
+def rock_onset_deg(palette: BiomePalette) -> float:
+    """Slope where bare rock starts to show, degrees: 30 for barren biomes, up to 45 under dense cover."""
+    return 30.0 + 15.0 * palette.cover
+
+
 def vegetation_cover(
     palette: BiomePalette, elevation_m: np.ndarray, wetness: np.ndarray, patches: np.ndarray
 ) -> np.ndarray:
@@ -109,7 +114,7 @@ def compose_rgb(
         index, value = field_parcels(shape, meters_per_pixel, rng)
         fields = (slope < 6.0) & (value < 0.85) & (surface_m < palette.treeline_m)
         rgb = _blend(rgb, np.asarray(FIELD_COLOURS, np.float32)[index], 0.8 * fields)
-    rgb = _blend(rgb, palette.rock, _smoothstep((slope - 32.0) / 18.0))
+    rgb = _blend(rgb, palette.rock, _smoothstep((slope - rock_onset_deg(palette)) / 18.0))
     rgb = rgb * (1.0 - 0.3 * water.wetness[..., None])
     rgb = _blend(rgb, SALT_PAN, water.salt_pan.astype(np.float32))
 

@@ -91,7 +91,7 @@ PALETTES: dict[int, BiomePalette] = {
                      river_km2=6.0),
 }  # fmt: skip
 
-SNOW: RGB = (0.93, 0.95, 0.98)
+SNOW: RGB = (0.84, 0.87, 0.91)
 WATER_SHALLOW: RGB = (0.14, 0.21, 0.24)
 WATER_DEEP: RGB = (0.06, 0.10, 0.15)
 SALT_PAN: RGB = (0.86, 0.83, 0.76)
