@@ -1,0 +1,89 @@
+"""End-to-end tiny runs: the loss falls, a resumed run matches an uninterrupted one, the exported
+folder loads in TerrainPipeline and generates; LoRA and EMA runs export loadable models."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+from accelerate.utils import set_seed
+from diffusers import DDPMScheduler
+
+from mesa.models.unet_dem import UNetDEMConditionModel
+from mesa.pipeline import TerrainPipeline
+from mesa.training.components import load_starting_point
+from mesa.training.data import Collator, normalization_of
+from mesa.training.loss import step_generator
+from mesa.training.metrics import read_metrics
+from mesa.training.train import diffusion_loss, train
+from tests.training.conftest import ListSource
+
+
+def fixed_loss(unet, start, batch) -> float:
+    """The diffusion loss of one batch averaged over 8 fixed noise draws (no training noise)."""
+    scheduler = DDPMScheduler.from_config(start.scheduler_config)
+    with torch.no_grad():
+        return float(np.mean([diffusion_loss(unet, batch, start, scheduler, step_generator(9, k, 0, 0, torch.device("cpu")))
+                              .item() for k in range(8)]))
+
+
+def test_overfit_lowers_the_loss(tiny_config):
+    config = tiny_config(max_steps=25, checkpoint_every=25, learning_rate=3e-3)
+    source = ListSource(count=1)
+    set_seed(config.seed)
+    start = load_starting_point(config)
+    collate = Collator(start.tokenizer, normalization_of(config), latent_factor=2)
+    batch = collate([(0, source[0]), (0, source[0])], lane=0, next_position=1)
+    before = fixed_loss(start.unet, start, batch)
+
+    result = train(config, dataset=source)
+    after = fixed_loss(UNetDEMConditionModel.from_pretrained(result.model_dir / "unet"), start, batch)
+    assert after < 0.75 * before  # measured: 0.52 -> 0.30 after 25 steps
+    lines = read_metrics(config.output_dir)
+    assert [line["step"] for line in lines] == list(range(1, 26))
+    assert all({"step", "loss", "lr", "samples_per_s"} <= set(line) for line in lines)
+
+
+def test_resumed_run_matches_uninterrupted_run(tiny_config, tmp_path):
+    source = ListSource(count=4)
+    straight = tiny_config(max_steps=4, output_dir=str(tmp_path / "straight"), gradient_accumulation_steps=2)
+    train(straight, dataset=source)
+    interrupted = tiny_config(max_steps=4, output_dir=str(tmp_path / "resumed"), gradient_accumulation_steps=2,
+                              stop_after=2)
+    assert train(interrupted, dataset=source).model_dir is None
+    resumed = tiny_config(max_steps=4, output_dir=str(tmp_path / "resumed"), gradient_accumulation_steps=2,
+                          resume="latest")
+    train(resumed, dataset=source)
+    expected = [line["loss"] for line in read_metrics(straight.output_dir)]
+    got = [line["loss"] for line in read_metrics(resumed.output_dir)]
+    assert [line["step"] for line in read_metrics(resumed.output_dir)] == [1, 2, 3, 4]
+    assert got == pytest.approx(expected, rel=1e-6, abs=1e-7)
+
+
+def test_final_folder_loads_in_terrain_pipeline_and_generates(tiny_config):
+    config = tiny_config(max_steps=2, validation_every=2, validation_steps=2, validation_prompts=["mountains"])
+    result = train(config, dataset=ListSource(count=2))
+    model_dir = result.model_dir
+    assert (model_dir / "tokenizer" / "vocab.json").is_file() and (model_dir / "tokenizer" / "merges.txt").is_file()
+    index = json.loads((model_dir / "model_index.json").read_text())
+    assert index["unet"] == ["models", "UNetDEMConditionModel"]
+    elevation = json.loads((model_dir / "elevation.json").read_text())
+    assert elevation["mode"] == "global" and elevation["meters_per_pixel"] == 30.0
+    pipeline = TerrainPipeline.from_pretrained(model_dir)
+    terrain = pipeline("mountains in Switzerland", seeds=[1], steps=2, height=32, width=32)[0]
+    assert terrain.rgb.shape == (32, 32, 3) and np.isfinite(terrain.elevation_m).all()
+    assert elevation["min_m"] <= terrain.elevation_m.min() and terrain.elevation_m.max() <= elevation["max_m"]
+    assert len(list((model_dir.parent / "validation" / "step_00000002").glob("*.png"))) == 1
+
+
+@pytest.mark.parametrize("options", [{"lora_rank": 2}, {"use_ema": True, "ema_decay": 0.5},
+                                     {"gradient_checkpointing": True}])
+def test_options_export_loadable_models(tiny_config, pipeline_dir, options):
+    config = tiny_config(max_steps=2, init_from_config=None, components_from=None, pretrained=str(pipeline_dir),
+                         **options)
+    result = train(config, dataset=ListSource(count=2))
+    pipeline = TerrainPipeline.from_pretrained(result.model_dir)
+    assert not any("lora" in name for name in pipeline.components.unet.state_dict())
+    pipeline("hills", seeds=[0], steps=1, height=32, width=32)
