@@ -1,0 +1,151 @@
+"""End to end in a real browser: Debian's Chromium driven by Playwright against `python app.py`.
+
+Compose a prompt with the dropdowns, generate 3 seeds, wait for the gallery and the 3D view,
+download the GLB and check it. Set MESA_UPDATE_SCREENSHOT=1 to refresh docs/screenshot-app.png.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync"]
+SCREENSHOT = REPO_ROOT / "docs" / "screenshot-app.png"
+EXPECTED_PROMPT = "A Sentinel-2 image of montane forests and mountains in Mexico in August"
+
+pytestmark = pytest.mark.browser
+
+
+def _require_chromium() -> None:
+    if CHROMIUM.is_file():
+        return
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"{CHROMIUM} is missing in CI; .ci/run must install the Debian chromium package")
+    pytest.skip(f"{CHROMIUM} not installed (apt-get install -y chromium); the browser test needs it")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _wait_until_up(url: str, process: subprocess.Popen, log_path: Path, timeout_s: float = 60) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"app.py exited with {process.returncode}:\n{log_path.read_text()[-3000:]}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.3)
+    pytest.fail(f"app.py did not answer at {url} within {timeout_s} s:\n{log_path.read_text()[-3000:]}")
+
+
+@pytest.fixture(scope="module")
+def app_url(reference_dir, tmp_path_factory):
+    """`python app.py --model <reference pipeline> --port <free port>` as a subprocess."""
+    _require_chromium()
+    port = _free_port()
+    log_path = tmp_path_factory.mktemp("app") / "app.log"
+    with log_path.open("w") as log:
+        process = subprocess.Popen(
+            [sys.executable, "app.py", "--model", str(reference_dir / "pipeline"), "--port", str(port), "--steps", "4"],
+            cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "GRADIO_ANALYTICS_ENABLED": "False"},
+        )
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        _wait_until_up(url, process, log_path)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    _require_chromium()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS, headless=True)
+        yield chromium
+        chromium.close()
+
+
+def _choose(page, elem_id: str, value: str) -> None:
+    """Pick `value` in a Gradio dropdown by typing to filter and clicking the option."""
+    box = page.locator(f"#{elem_id} input")
+    box.click()
+    box.press("Control+a")
+    box.press_sequentially(value)  # typing filters the options; fill() would not
+    page.locator(f"#{elem_id} [role=option][aria-label='{value}']").click()
+
+
+def test_compose_generate_inspect_download(app_url, browser, tmp_path):
+    page = browser.new_page(viewport={"width": 1440, "height": 1100}, accept_downloads=True)
+    page.goto(app_url)
+    page.wait_for_selector("#generate")
+    for elem_id, value in (("biome", "montane forests"), ("landform", "mountains"), ("country", "Mexico"),
+                           ("month", "August")):
+        _choose(page, elem_id, value)
+    preview = page.locator("#prompt-preview textarea")
+    page.wait_for_function("([el, text]) => el.value === text", arg=[preview.element_handle(), EXPECTED_PROMPT])
+
+    seeds = page.locator("#num-seeds input[type=number]")
+    seeds.fill("3")
+    seeds.press("Enter")
+    page.locator("#seed input").fill("7")
+    page.locator("#generate").click()
+
+    gallery_images = page.locator("#gallery img")
+    gallery_images.nth(2).wait_for(state="attached", timeout=60_000)
+    assert gallery_images.count() == 3
+    captions = page.locator("#gallery").inner_text()
+    assert all(f"seed {seed}" in captions for seed in (7, 8, 9)), captions
+    page.locator("#viewer-3d").scroll_into_view_if_needed()  # the viewer draws once it is on screen
+    page.locator("#viewer-3d canvas").wait_for(timeout=60_000)
+
+    glb_link = page.locator("#downloads tr", has_text=".glb").locator("a").first
+    glb_link.wait_for(timeout=60_000)
+    with page.expect_download() as download_info:
+        glb_link.click()
+    glb_path = tmp_path / download_info.value.suggested_filename
+    download_info.value.save_as(glb_path)
+    assert glb_path.name.startswith("mesa_001_seed7_") and glb_path.suffix == ".glb"
+    _check_glb(glb_path)
+
+    if os.environ.get("MESA_UPDATE_SCREENSHOT"):
+        page.locator("#render img").wait_for(state="attached", timeout=30_000)
+        page.screenshot(path=str(SCREENSHOT), full_page=True)
+    page.close()
+
+
+def _check_glb(path: Path) -> None:
+    """A binary glTF with one textured mesh spanning the 32 px tile (31 * 10 m across)."""
+    import trimesh
+
+    assert path.read_bytes()[:4] == b"glTF"
+    scene = trimesh.load(path, force="scene")
+    meshes = list(scene.geometry.values())
+    assert len(meshes) == 1
+    mesh = meshes[0]
+    assert len(mesh.faces) > 0
+    extent_x = mesh.bounds[1][0] - mesh.bounds[0][0]
+    assert extent_x == pytest.approx(310.0, rel=1e-3)
+    assert mesh.visual.uv is not None and mesh.visual.material.baseColorTexture is not None
