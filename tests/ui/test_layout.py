@@ -1,0 +1,36 @@
+"""The page builds (with and without a model) and carries the stable element ids."""
+
+import pytest
+
+from app import parse_args
+from ui.layout import build_app, resolution_choices
+
+IDS = {"prompt", "biome", "landform", "country", "month", "seed", "num-seeds", "generate", "cancel", "gallery",
+       "viewer-3d", "downloads"}
+
+
+def elem_ids(demo):
+    return {block.elem_id for block in demo.blocks.values() if getattr(block, "elem_id", None)}
+
+
+def test_page_has_the_stable_ids(tiny_pipeline, tmp_path):
+    demo = build_app(tiny_pipeline, "Model: tiny", tmp_path)
+    assert IDS <= elem_ids(demo)
+
+
+def test_page_starts_without_a_model(tmp_path):
+    demo = build_app(None, "**No model found.**", tmp_path)
+    assert IDS <= elem_ids(demo)
+
+
+def test_resolutions_are_multiples_of_the_size_factor(tiny_pipeline):
+    sizes = resolution_choices(tiny_pipeline)
+    assert tiny_pipeline.native_size in sizes
+    assert all(size % tiny_pipeline.size_factor == 0 for size in sizes)
+
+
+def test_cli_binds_locally_by_default():
+    args = parse_args([])
+    assert (args.host, args.port, args.model, args.device) == ("127.0.0.1", 7860, "auto", "auto")
+    with pytest.raises(SystemExit):
+        parse_args(["--device", "tpu"])
