@@ -22,6 +22,7 @@ CSS = """
 #model-banner { border-left: 4px solid #d97706; padding: 6px 12px; background: #fffbeb; }
 #prompt-preview textarea { font-weight: 600; }
 #status { min-height: 2.5em; }
+#gallery .thumbnail-item, #history .thumbnail-item { aspect-ratio: 2 / 1; }
 """
 HOW_TO = ("**1** Compose a prompt (any part may stay *(none)*) · **2** Generate one or more seeds · "
           "**3** Click a result to inspect it in 2D and 3D · **4** Download engine-ready files.")
@@ -65,7 +66,8 @@ def build_app(pipe, banner: str, root: Path, settings: Settings | None = None) -
                 with gr.Tabs():
                     with gr.Tab("3D"):
                         viewer = gr.Model3D(label="Textured mesh (GLB): drag to orbit, scroll to zoom",
-                                            elem_id="viewer-3d", height=420, clear_color=(0.93, 0.95, 0.97, 1.0))
+                                            elem_id="viewer-3d", height=420, clear_color=(0.93, 0.95, 0.97, 1.0),
+                                            camera_position=(-60, 55, None))
                     with gr.Tab("2D"):
                         with gr.Row():
                             rgb_view = gr.Image(label="Colour", interactive=False, elem_id="view-rgb")
