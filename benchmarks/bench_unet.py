@@ -61,7 +61,7 @@ def main() -> None:
             separate = 2 * seconds_per_call(model, 1, size, DTYPES[dtype_name], args.repeats, args.device)
             known = args.device == "cpu" and (size, dtype_name) in REFERENCE_S
             reference = REFERENCE_S[(size, dtype_name)] if known else float("nan")
-            print(f"{size:>5} {dtype_name:>5} {batched:>15.2f} {separate:>15.2f} {separate / batched:>17.2f} "
+            print(f"{size:>5} {dtype_name:>5} {batched:>15.3f} {separate:>15.3f} {separate / batched:>17.2f} "
                   f"{reference:>12.1f} {batched / reference:>15.2f}", flush=True)
 
 
