@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -165,11 +166,10 @@ def build_dataset(config: DataConfig, seed: int, split: str = "train"):
     if config.data == "majortom":
         from mesa.data.majortom import MajorTomDataset
 
-        caption_builder = None
-        if config.ecoregions is not None:
-            from mesa.captions.builder import CaptionBuilder
+        from mesa.captions.builder import CaptionBuilder
 
-            caption_builder = CaptionBuilder(augment=split == "train", ecoregions=config.ecoregions)
+        ecoregions = Path(config.ecoregions) if config.ecoregions else None
+        caption_builder = CaptionBuilder.from_files(ecoregions, augment=split == "train")
         return MajorTomDataset(config.s2l2a, config.dem, config.s2l1c, resolution=config.resolution,
                                normalization=normalization_of(config), split=split, seed=seed,
                                caption_builder=caption_builder)
