@@ -28,20 +28,14 @@ from transformers import CLIPTextConfig, CLIPTextModel
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from mesa.models.unet_dem import UNetDEMConditionModel  # noqa: E402
+from mesa.models.unet_dem import SD21_768V_CONFIG, UNetDEMConditionModel  # noqa: E402
 from mesa.training.components import SD21_SCHEDULER_CONFIG, StartingPoint
 from mesa.training.config import TrainConfig
 from mesa.training.data import Batch
 from mesa.training.loss import step_generator
 from mesa.training.train import DTYPES, diffusion_loss, freeze, make_trainable
 
-SD21_UNET = {
-    "sample_size": 96, "in_channels": 4, "out_channels": 4, "layers_per_block": 2,
-    "block_out_channels": [320, 640, 1280, 1280], "cross_attention_dim": 1024,
-    "attention_head_dim": [5, 10, 20, 20], "use_linear_projection": True, "upcast_attention": True,
-    "down_block_types": ["CrossAttnDownBlock2D", "CrossAttnDownBlock2D", "CrossAttnDownBlock2D", "DownBlock2D"],
-    "up_block_types": ["UpBlock2D", "CrossAttnUpBlock2D", "CrossAttnUpBlock2D", "CrossAttnUpBlock2D"],
-}
+SD21_UNET = SD21_768V_CONFIG
 SD21_TEXT = dict(vocab_size=49408, hidden_size=1024, intermediate_size=4096, num_hidden_layers=23,
                  num_attention_heads=16, max_position_embeddings=77, hidden_act="gelu", projection_dim=512)
 SD_VAE = {"block_out_channels": [128, 256, 512, 512], "layers_per_block": 2, "latent_channels": 4,

@@ -15,15 +15,8 @@ import time
 
 import torch
 
-from mesa.models.unet_dem import UNetDEMConditionModel
+from mesa.models.unet_dem import SD21_768V_CONFIG, UNetDEMConditionModel
 
-SD21_768V = dict(
-    sample_size=96, in_channels=4, out_channels=4, layers_per_block=2,
-    block_out_channels=(320, 640, 1280, 1280), attention_head_dim=(5, 10, 20, 20),
-    cross_attention_dim=1024, use_linear_projection=True, upcast_attention=True,
-    down_block_types=("CrossAttnDownBlock2D",) * 3 + ("DownBlock2D",),
-    up_block_types=("UpBlock2D",) + ("CrossAttnUpBlock2D",) * 3,
-)
 REFERENCE_S = {(512, "fp32"): 18.0, (512, "bf16"): 8.8, (768, "fp32"): 50.6, (768, "bf16"): 33.0}
 DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}
 
@@ -50,7 +43,7 @@ def main() -> None:
     parser.add_argument("--device", default="cpu", help="cpu or cuda (the reference figures are for cpu)")
     args = parser.parse_args()
     torch.manual_seed(0)
-    model = UNetDEMConditionModel(**SD21_768V).eval().to(args.device)
+    model = UNetDEMConditionModel(**SD21_768V_CONFIG).eval().to(args.device)
     print(f"device={args.device} threads={torch.get_num_threads()} params={sum(p.numel() for p in model.parameters()) / 1e6:.0f}M")
     print(f"{'size':>5} {'dtype':>5} {'batched s/step':>15} {'2 calls s/step':>15} {'separate/batched':>17} "
           f"{'reference s':>12} {'ours/reference':>15}")

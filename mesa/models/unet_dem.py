@@ -26,6 +26,15 @@ from diffusers.models.unets.unet_2d_condition import UNet2DConditionOutput
 
 MODALITIES = ("img", "dem")
 
+# The published model's UNet config (Stable Diffusion 2.1 768-v, 4 latent channels per modality).
+SD21_768V_CONFIG = {
+    "sample_size": 96, "in_channels": 4, "out_channels": 4, "layers_per_block": 2,
+    "block_out_channels": [320, 640, 1280, 1280], "attention_head_dim": [5, 10, 20, 20],
+    "cross_attention_dim": 1024, "use_linear_projection": True, "upcast_attention": True,
+    "down_block_types": ["CrossAttnDownBlock2D"] * 3 + ["DownBlock2D"],
+    "up_block_types": ["UpBlock2D"] + ["CrossAttnUpBlock2D"] * 3,
+}
+
 # Standard SD UNet module -> the MESA modules that start as copies of it.
 _DUPLICATED = {
     "conv_in": ("conv_in_img", "conv_in_dem"),

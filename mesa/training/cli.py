@@ -23,7 +23,7 @@ FLAGS = {
     "--s2l2a": ("s2l2a", str, "Major TOM Core-S2L2A: local copy or Hub dataset id"),
     "--dem": ("dem", str, "Major TOM Core-DEM: local copy or Hub dataset id"),
     "--s2l1c": ("s2l1c", str, "Major TOM Core-S2L1C for shadow correction (optional)"),
-    "--ecoregions": ("ecoregions", str, "ecoregion table for captions (optional)"),
+    "--ecoregions": ("ecoregions", str, "RESOLVE Ecoregions 2017 GeoJSON for biome captions (optional)"),
     "--resolution": ("resolution", int, "crop size in pixels (multiple of 8)"),
     "--batch-size": ("batch_size", int, "samples per device per micro-batch"),
     "--learning-rate": ("learning_rate", float, "AdamW learning rate (constant by default)"),
@@ -34,14 +34,15 @@ FLAGS = {
 }
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
+def add_arguments(parser: argparse.ArgumentParser, flags: dict = FLAGS, config_name: str = "TrainConfig") -> None:
+    """The flags, plus --config, --resume and --set (shared with `train-vae`)."""
     parser.add_argument("--config", help="settings file (.json or .toml); flags override it")
-    for flag, (dest, kind, text) in FLAGS.items():
+    for flag, (dest, kind, text) in flags.items():
         parser.add_argument(flag, dest=dest, type=kind, default=None, help=text)
     parser.add_argument("--resume", nargs="?", const="latest", default=None, metavar="CHECKPOINT",
                         help="continue from the latest checkpoint in --output-dir (or from CHECKPOINT)")
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
-                        help="any other setting, e.g. --set mixed_precision=bf16 (repeatable)")
+                        help=f"any other {config_name} setting, e.g. --set mixed_precision=bf16 (repeatable)")
 
 
 def config_from_args(args: argparse.Namespace, cls=TrainConfig, flags=FLAGS):

@@ -11,6 +11,7 @@ import argparse
 import logging
 
 from mesa.training.cli import FLAGS as TRAIN_FLAGS
+from mesa.training.cli import add_arguments as add_train_arguments
 from mesa.training.cli import config_from_args
 from mesa.training.config import VaeTrainConfig
 
@@ -24,13 +25,7 @@ FLAGS = {
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--config", help="settings file (.json or .toml); flags override it")
-    for flag, (dest, kind, text) in FLAGS.items():
-        parser.add_argument(flag, dest=dest, type=kind, default=None, help=text)
-    parser.add_argument("--resume", nargs="?", const="latest", default=None, metavar="CHECKPOINT",
-                        help="continue from the latest checkpoint in --output-dir (or from CHECKPOINT)")
-    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
-                        help="any other VaeTrainConfig setting, e.g. --set kl_weight=1e-6 (repeatable)")
+    add_train_arguments(parser, FLAGS, "VaeTrainConfig")
 
 
 def run(args: argparse.Namespace) -> int:

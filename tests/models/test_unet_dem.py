@@ -4,15 +4,8 @@ import pytest
 import torch
 from diffusers import UNet2DConditionModel
 
-from mesa.models.unet_dem import UNetDEMConditionModel
+from mesa.models.unet_dem import SD21_768V_CONFIG, UNetDEMConditionModel
 
-SD21_768V = dict(
-    sample_size=96, in_channels=4, out_channels=4, layers_per_block=2,
-    block_out_channels=(320, 640, 1280, 1280), attention_head_dim=(5, 10, 20, 20),
-    cross_attention_dim=1024, use_linear_projection=True, upcast_attention=True,
-    down_block_types=("CrossAttnDownBlock2D",) * 3 + ("DownBlock2D",),
-    up_block_types=("UpBlock2D",) + ("CrossAttnUpBlock2D",) * 3,
-)
 TINY = dict(
     sample_size=8, in_channels=4, out_channels=4, layers_per_block=1, block_out_channels=(8, 16),
     norm_num_groups=4, attention_head_dim=2, cross_attention_dim=16,
@@ -23,7 +16,7 @@ TINY = dict(
 def test_full_size_state_dict_matches_published_keys_and_shapes(reference_dir):
     expected = json.loads((reference_dir / "full_size_state_dict_shapes.json").read_text())
     with torch.device("meta"):
-        model = UNetDEMConditionModel(**SD21_768V)
+        model = UNetDEMConditionModel(**SD21_768V_CONFIG)
     ours = {key: list(value.shape) for key, value in model.state_dict().items()}
     assert ours == expected
 
