@@ -117,7 +117,7 @@ def build_app(pipe, banner: str, root: Path, settings: Settings | None = None) -
                           concurrency_id="render", concurrency_limit=1))
 
         run = c.generate.click(partial(generate.arm_run, root=root), session, session, queue=False).then(
-            partial(_generate, pipe, root), [c.prompt_text_for_run, c.seed, c.num_seeds, c.steps, c.guidance,
+            partial(_generate, pipe, root), [*preview_inputs, c.seed, c.num_seeds, c.steps, c.guidance,
                                              c.sampler, c.resolution, c.relief, session],
             [gallery, c.status, session], concurrency_id="model", concurrency_limit=1)
         run = run.then(_refresh_history, session, [history, compare_a, compare_b], queue=False)
@@ -165,11 +165,6 @@ class _ComposePanel:
     cancel: gr.Button
     status: gr.Markdown
 
-    @property
-    def prompt_text_for_run(self) -> gr.Textbox:
-        """The run reads the assembled prompt from the preview box."""
-        return self.preview
-
 
 def _compose_panel(vocabulary, vocab_source: str, settings: Settings, resolutions: list[int], pipe) -> _ComposePanel:
     gr.Markdown(f"### Prompt\nParts come from the {vocab_source}; *(none)* leaves a part out.")
@@ -182,7 +177,8 @@ def _compose_panel(vocabulary, vocab_source: str, settings: Settings, resolution
     prompt = gr.Textbox(label="Free text (optional)", placeholder="e.g. with a winding river", elem_id="prompt",
                         max_lines=3)
     prefix = gr.Checkbox(value=True, label='Start with "A Sentinel-2 image of" (as in training)', elem_id="prefix")
-    preview = gr.Textbox(label="Prompt the model will read", interactive=False, elem_id="prompt-preview", lines=2)
+    preview = gr.Textbox(compose.compose_prompt(None, None, None, None), label="Prompt the model will read",
+                         interactive=False, elem_id="prompt-preview", lines=2)
     gr.Markdown("### Seeds")
     with gr.Row(equal_height=True):
         seed = gr.Number(42, label="Seed", precision=0, minimum=0, maximum=generate.MAX_UI_SEED, elem_id="seed")
@@ -224,8 +220,10 @@ def _preview(checkpoint, biome, landform, country, month, free_text, use_prefix)
     return prompt, gr.update(placeholder=compose.relief_hint(prompt, checkpoint))
 
 
-def _generate(pipe, root, prompt, seed, num_seeds, steps, guidance, sampler, resolution, relief, session,
-              progress=gr.Progress()):
+def _generate(pipe, root, biome, landform, country, month, free_text, use_prefix, seed, num_seeds, steps, guidance,
+              sampler, resolution, relief, session, progress=gr.Progress()):
+    """The run composes the prompt from the parts itself (the preview box may lag behind)."""
+    prompt = compose.compose_prompt(biome, landform, country, month, free_text, use_prefix)
     return generate.generate(pipe, prompt, seed, num_seeds, steps, guidance, sampler, resolution, relief, session,
                              progress=progress, root=root)
 
