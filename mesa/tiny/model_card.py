@@ -1,0 +1,103 @@
+"""README.md of the bundled mesa-tiny model: what it is, how it was made, how well it does."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from mesa.tiny.components import read_json
+from mesa.training.metrics import read_metrics
+
+CARD = """---
+license: other
+tags: [terrain, diffusion, synthetic-data, demonstration]
+---
+# mesa-tiny: a small demonstration model trained on synthetic terrain
+
+**This is not MESA.** It is a {size_mb:.1f} MB model with MESA's architecture (a dual-head
+`UNetDEMConditionModel` denoising an 8-channel latent: 4 image + 4 elevation channels, an
+`AutoencoderKL`, a CLIP text encoder and tokenizer), trained in about an hour on a 2-core CPU on
+**procedurally generated synthetic terrain** (`mesa.data.synthetic`), **not on Earth observation
+data**. It lets the app, the command line and the tests run offline; its terrains are plausible
+cartoons of the synthetic world, not of the Earth.
+
+For real terrain use the published MESA weights: `hf download NewtNewt/MESA`, then
+`--model NewtNewt/MESA` (a GPU is strongly recommended).
+
+## Components
+- tokenizer: CLIP BPE (vocab.json + merges.txt), {vocab_size} tokens; every word of the prompt
+  vocabulary is one token, so every prompt fits in 77 tokens.
+- text_encoder: CLIPTextModel, hidden size {text_hidden}, {text_layers} layers, random weights
+  from the recipe seed, frozen during training.
+- vae: AutoencoderKL, factor {vae_factor} ({native} px -> {latent} x {latent} latents), trained
+  with `python -m mesa train-vae`; scaling factor {scaling:.4f}.
+- unet: UNetDEMConditionModel, block channels {unet_channels}, trained with `python -m mesa train`.
+- scheduler: DDIM, Stable Diffusion 2.1 v-prediction schedule.
+- elevation.json: global normalisation {min_m:.0f} .. {max_m:.0f} m, {mpp:.0f} m per pixel, so
+  `elevation_m` is in metres.
+
+Native size {native} px ({extent_km:.2f} km). Captions: "A Sentinel-2 image of {{biome}} and
+{{landform}} in {{country}} in {{month}}", any subset of the four parts.
+
+## Training
+`bash scripts/train_mesa_tiny.sh` (configs in `configs/mesa_tiny/`, copied to `training/configs/`).
+VAE: {vae_steps} steps, final reconstruction loss {vae_loss:.4f}. UNet: {unet_steps} steps,
+final loss {unet_loss:.4f} ({unet_minutes:.0f} min). Metrics: `training/*.jsonl`; validation images:
+`training/validation/`.
+
+## Quality
+{quality}
+"""
+
+
+def summarise_quality(quality: dict | None) -> str:
+    """A few lines from quality.json (written by benchmarks/quality_mesa_tiny.py)."""
+    if not quality:
+        return "Not measured yet: run `python benchmarks/quality_mesa_tiny.py`."
+    figures = quality["figures"]
+    lines = [f"Measured by `benchmarks/quality_mesa_tiny.py` over {quality['seeds']} seeds per prompt "
+             f"({quality['settings']['sampler']}, {quality['settings']['steps']} steps, guidance "
+             f"{quality['settings']['guidance']}); see quality.json.", ""]
+    lines += [f"- {name}: {value}" for name, value in figures.items()]
+    return "\n".join(lines)
+
+
+def training_seconds(metrics: list[dict], batch_size: int) -> float:
+    """Wall-clock seconds of a run from its metrics lines (steps per window / samples per second)."""
+    seconds, previous = 0.0, 0
+    for line in metrics:
+        seconds += (line["step"] - previous) * batch_size / line["samples_per_s"]
+        previous = line["step"]
+    return seconds
+
+
+def write_model_card(model_dir: str | Path) -> Path:
+    """Write model_dir/README.md from the folder's configs, training metrics and quality.json."""
+    model_dir = Path(model_dir)
+
+    def config(part: str) -> dict:
+        return json.loads((model_dir / part / "config.json").read_text(encoding="utf-8"))
+
+    vae, unet, text = config("vae"), config("unet"), config("text_encoder")
+    elevation = json.loads((model_dir / "elevation.json").read_text(encoding="utf-8"))
+    vocab = json.loads((model_dir / "tokenizer" / "vocab.json").read_text(encoding="utf-8"))
+    vae_metrics = read_metrics(model_dir / "training" / "vae_metrics.jsonl")
+    unet_metrics = read_metrics(model_dir / "training" / "metrics.jsonl")
+    quality_file = model_dir / "quality.json"
+    quality = json.loads(quality_file.read_text(encoding="utf-8")) if quality_file.is_file() else None
+    factor = 2 ** (len(vae["block_out_channels"]) - 1)
+    native = unet["sample_size"] * factor
+    size = sum(path.stat().st_size for path in model_dir.rglob("*") if path.is_file()) / 1e6
+    batch_size = read_json(model_dir / "training" / "configs" / "train.json")["batch_size"]
+    unet_seconds = training_seconds(unet_metrics, batch_size)
+    card = CARD.format(
+        size_mb=size, vocab_size=len(vocab), text_hidden=text["hidden_size"], text_layers=text["num_hidden_layers"],
+        vae_factor=factor, native=native, latent=unet["sample_size"], scaling=vae["scaling_factor"],
+        unet_channels=unet["block_out_channels"], min_m=elevation["min_m"], max_m=elevation["max_m"],
+        mpp=elevation["meters_per_pixel"], extent_km=native * elevation["meters_per_pixel"] / 1000,
+        vae_steps=vae_metrics[-1]["step"], vae_loss=vae_metrics[-1]["reconstruction"],
+        unet_steps=unet_metrics[-1]["step"], unet_loss=unet_metrics[-1]["loss"], unet_minutes=unet_seconds / 60,
+        quality=summarise_quality(quality))
+    path = model_dir / "README.md"
+    path.write_text(card, encoding="utf-8")
+    return path

@@ -1,0 +1,164 @@
+"""The mesa-tiny recipe: `python -m mesa.tiny.recipe [--config configs/mesa_tiny/recipe.json]`.
+
+Stages (each skipped or resumed when its output exists, so an interrupted run continues):
+
+    1. components   tokenizer learnt from the prompt vocabulary, random frozen CLIP text encoder,
+                    DDIM scheduler with the SD 2.1 v-prediction schedule        -> run/components/
+    2. tiles        synthetic terrain tiles, generated once                     -> run/tiles/
+    3. train-vae    AutoencoderKL from configs/mesa_tiny/vae.json on 64 px crops -> run/vae/vae/
+    4. train        UNetDEMConditionModel from configs/mesa_tiny/unet.json       -> run/unet/model/
+    5. assemble     the model, its card, metrics and validation images          -> assets/models/mesa-tiny/
+
+Stages 3 and 4 are the repository's trainers (`mesa.training`), given the prepared tiles.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import logging
+import os
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from mesa.errors import UserError
+from mesa.tiny.components import read_json, write_components
+from mesa.tiny.data import PreparedTiles, prepare_tiles
+from mesa.tiny.model_card import write_model_card
+from mesa.training.config import TrainConfig, VaeTrainConfig, build_config, coerce
+
+logger = logging.getLogger("mesa.tiny.recipe")
+DEFAULT_CONFIG = "configs/mesa_tiny/recipe.json"
+
+
+@dataclass
+class RecipeConfig:
+    """recipe.json: where things go and the one seed everything is drawn from."""
+
+    seed: int = 0
+    tiles: int = 2400  # synthetic tiles prepared once and re-read every epoch
+    workers: int = 2  # processes generating tiles
+    vae_crop: int = 64  # the VAE trains on crops of this side, pixels
+    run_dir: str = "runs/mesa_tiny"
+    model_dir: str = "assets/models/mesa-tiny"
+    text_encoder_config: str = "configs/mesa_tiny/text_encoder.json"
+    vae_config: str = "configs/mesa_tiny/vae.json"
+    unet_config: str = "configs/mesa_tiny/unet.json"
+    vae_train_config: str = "configs/mesa_tiny/vae_train.json"
+    train_config: str = "configs/mesa_tiny/train.json"
+
+
+def read_recipe(path: str | Path, overrides: dict[str, str]) -> RecipeConfig:
+    """The recipe from its JSON file, then KEY=VALUE overrides; unknown keys are errors."""
+    values = {**read_json(path), **overrides}
+    hints = {f.name: f.type for f in dataclasses.fields(RecipeConfig)}
+    unknown = sorted(set(values) - set(hints))
+    if unknown:
+        raise UserError(f"unknown recipe setting(s) {', '.join(unknown)}; accepted: {', '.join(sorted(hints))}")
+    kinds = {"int": int, "str": str}
+    return RecipeConfig(**{key: coerce(value, kinds[hints[key]], key) for key, value in values.items()})
+
+
+def trainer_configs(recipe: RecipeConfig) -> tuple[VaeTrainConfig, TrainConfig]:
+    """The two trainers' typed configs: their files plus the recipe's paths and seed."""
+    run = Path(recipe.run_dir)
+    vae_config = build_config(VaeTrainConfig, read_json(recipe.vae_train_config), {
+        "vae_config": recipe.vae_config, "output_dir": str(run / "vae"), "seed": recipe.seed, "resume": "latest"})
+    train_config = build_config(TrainConfig, read_json(recipe.train_config), {
+        "init_from_config": recipe.unet_config, "components_from": str(run / "components"),
+        "output_dir": str(run / "unet"), "seed": recipe.seed, "resume": "latest"})
+    ranges = [(c.elevation_mode, c.elevation_min_m, c.elevation_max_m) for c in (vae_config, train_config)]
+    if ranges[0] != ranges[1]:
+        raise UserError(f"the VAE and UNet configs normalise elevation differently: {ranges[0]} vs {ranges[1]}")
+    return vae_config, train_config
+
+
+def run_recipe(recipe: RecipeConfig) -> Path:
+    """Run every stage; return the assembled model folder."""
+    from mesa.training.train import train
+    from mesa.training.vae import train_vae
+
+    run = Path(recipe.run_dir)
+    vae_config, train_config = trainer_configs(recipe)
+    started = time.perf_counter()
+    components = run / "components"
+    if not (components / "text_encoder" / "config.json").is_file():
+        write_components(components, read_json(recipe.text_encoder_config), recipe.seed)
+    logger.info("components ready in %s", components)
+
+    tiles = prepare_tiles(run / "tiles", recipe.tiles, recipe.seed, train_config.resolution, recipe.workers)
+    logger.info("%d tiles ready in %s (%.0f s so far)", recipe.tiles, tiles, time.perf_counter() - started)
+
+    vae_dir = run / "vae" / "vae"
+    if not (vae_dir / "config.json").is_file():
+        vae_dir = train_vae(vae_config, dataset=PreparedTiles(tiles, recipe.seed, crop=recipe.vae_crop)).vae_dir
+        if vae_dir is None:
+            raise UserError("train-vae stopped before max_steps; run the recipe again to resume it")
+    shutil.rmtree(components / "vae", ignore_errors=True)
+    shutil.copytree(vae_dir, components / "vae")
+    logger.info("VAE ready (%.0f s so far)", time.perf_counter() - started)
+
+    model = run / "unet" / "model"
+    if not (model / "model_index.json").is_file():
+        model = train(train_config, dataset=PreparedTiles(tiles, recipe.seed)).model_dir
+        if model is None:
+            raise UserError("train stopped before max_steps; run the recipe again to resume it")
+    logger.info("UNet trained (%.0f s so far)", time.perf_counter() - started)
+    return assemble(recipe, model)
+
+
+def assemble(recipe: RecipeConfig, model: Path) -> Path:
+    """Copy the exported model, its training record (configs, metrics, validation images) and a
+    model card into `recipe.model_dir`, replacing what was there (quality.json is kept)."""
+    run, target = Path(recipe.run_dir), Path(recipe.model_dir)
+    temporary = target.with_name(f".{target.name}.tmp")
+    shutil.rmtree(temporary, ignore_errors=True)
+    shutil.copytree(model, temporary)
+    record = temporary / "training"
+    (record / "configs").mkdir(parents=True)
+    for path in (recipe.text_encoder_config, recipe.vae_config, recipe.unet_config, recipe.vae_train_config,
+                 recipe.train_config):
+        shutil.copy(path, record / "configs" / Path(path).name)
+    shutil.copy(run / "vae" / "metrics.jsonl", record / "vae_metrics.jsonl")
+    shutil.copy(run / "unet" / "metrics.jsonl", record / "metrics.jsonl")
+    if (run / "unet" / "validation").is_dir():
+        shutil.copytree(run / "unet" / "validation", record / "validation")
+    if (target / "quality.json").is_file():
+        shutil.copy(target / "quality.json", temporary / "quality.json")
+    write_model_card(temporary)
+    if target.exists():
+        shutil.rmtree(target)
+    os.replace(temporary, target)
+    logger.info("wrote %s", target)
+    return target
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m mesa.tiny.recipe", description=__doc__.splitlines()[0])
+    parser.add_argument("--config", default=DEFAULT_CONFIG, help=f"recipe file (default {DEFAULT_CONFIG})")
+    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                        help="override a recipe setting, e.g. --set run_dir=/tmp/tiny (repeatable)")
+    parser.add_argument("--assemble-only", action="store_true",
+                        help="only re-assemble the model folder from a finished run")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        overrides = dict(text.split("=", 1) for text in args.overrides)
+    except ValueError:
+        parser.error("--set expects KEY=VALUE")
+    try:
+        recipe = read_recipe(args.config, overrides)
+        if args.assemble_only:
+            assemble(recipe, Path(recipe.run_dir) / "unet" / "model")
+        else:
+            run_recipe(recipe)
+    except UserError as error:
+        print(f"error: {error}")
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Train the bundled offline model from scratch and write it to assets/models/mesa-tiny/.
+#
+#   bash scripts/train_mesa_tiny.sh [--set KEY=VALUE ...]     (about an hour on a 2-core CPU)
+#
+# Runs `python -m mesa.tiny.recipe --config configs/mesa_tiny/recipe.json`: tokenizer and frozen
+# text encoder, synthetic tiles, `train-vae`, `train`, then assembles the model folder. The run
+# folder (runs/mesa_tiny/) keeps checkpoints; run the same command again to resume. Log:
+# runs/mesa_tiny/recipe.log. See docs/mesa_tiny.md.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PYTHON="${PYTHON:-.venv/bin/python}"
+mkdir -p runs/mesa_tiny
+"$PYTHON" -m mesa.tiny.recipe --config configs/mesa_tiny/recipe.json "$@" 2>&1 | tee -a runs/mesa_tiny/recipe.log
