@@ -54,7 +54,7 @@ def check_prompt(prompt: str) -> str:
 
 
 def relief_hint(prompt: str, checkpoint: CheckpointElevation) -> str:
-    """Placeholder for the relief box: the relief used when the box is left empty, and why."""
+    """Hint under the relief box: the relief used when the box is 0, and why."""
     scale = elevation_scale(prompt or "", checkpoint)
     return f"auto: {scale.relief_m:,.0f} m ({scale.source})"
 

@@ -55,14 +55,15 @@ def seeds_for(seed: float | None, num_seeds: float | None) -> list[int]:
 
 def make_request(prompt, seed, num_seeds, steps, guidance, sampler, resolution, relief_m) -> GenerationRequest:
     """Check the page's values; UserError with what is accepted when one is wrong."""
-    if relief_m is not None and not float(relief_m) > 0:
-        raise UserError(f"relief must be a positive number of metres (or empty for the prompt's default), got {relief_m}")
+    if relief_m is not None and not float(relief_m) >= 0:
+        raise UserError(f"relief must be a positive number of metres (or 0 for the prompt's default), got {relief_m}")
+    relief_m = float(relief_m) if relief_m else None
     try:
         resolution = int(resolution)
     except (TypeError, ValueError):
         raise UserError(f"resolution must be a number of pixels, got {resolution!r}") from None
     return GenerationRequest(check_prompt(prompt), seeds_for(seed, num_seeds), int(steps), float(guidance),
-                             str(sampler), resolution, None if relief_m is None else float(relief_m))
+                             str(sampler), resolution, relief_m)
 
 
 def gallery_items(results: list[Result]) -> list[tuple[np.ndarray, str]]:

@@ -197,7 +197,7 @@ def _compose_panel(vocabulary, vocab_source: str, settings: Settings, resolution
         native = pipe.native_size if pipe is not None else resolutions[len(resolutions) // 2]
         resolution = gr.Dropdown(resolutions, value=native, label=f"Resolution in px (native {native})",
                                  elem_id="resolution")
-        relief = gr.Number(None, label="Relief in metres (empty: from the prompt's landform)", elem_id="relief")
+        relief = gr.Number(0, label="Relief in metres (0: from the prompt's landform)", minimum=0, elem_id="relief")
         exaggeration = gr.Slider(0.5, 5, value=1.0, step=0.25, label="Vertical exaggeration (3D and mesh files)",
                                  elem_id="exaggeration")
         triangles = gr.Number(DEFAULT_TRIANGLES, label="Mesh triangle budget", precision=0, minimum=1_000,
@@ -217,7 +217,7 @@ def _preview(checkpoint, biome, landform, country, month, free_text, use_prefix)
     prompt = compose.compose_prompt(biome, landform, country, month, free_text, use_prefix)
     if checkpoint is None:
         return prompt, gr.update()
-    return prompt, gr.update(placeholder=compose.relief_hint(prompt, checkpoint))
+    return prompt, gr.update(info=compose.relief_hint(prompt, checkpoint))
 
 
 def _generate(pipe, root, biome, landform, country, month, free_text, use_prefix, seed, num_seeds, steps, guidance,

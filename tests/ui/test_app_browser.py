@@ -133,7 +133,24 @@ def test_compose_generate_inspect_download(app_url, browser, tmp_path):
     if os.environ.get("MESA_UPDATE_SCREENSHOT"):
         page.wait_for_timeout(2_000)  # let the 3D viewer draw
         page.screenshot(path=str(SCREENSHOT), full_page=True)
+    _cancel_a_long_run(page)
     page.close()
+
+
+def _cancel_a_long_run(page) -> None:
+    """A 150-step run stops at the step when Cancel is clicked; the earlier results stay."""
+    page.get_by_text("Advanced", exact=True).click()
+    steps = page.locator("#steps input[type=number]")
+    steps.fill("150")
+    steps.press("Enter")
+    page.locator("#generate").click()
+    page.wait_for_timeout(1_500)
+    page.locator("#cancel").click()
+    page.wait_for_function("() => document.querySelector('#status').innerText.includes('Cancelled')",
+                           timeout=20_000)
+    status = page.locator("#status").inner_text()
+    assert "of 150" in status and "at step 150" not in status, status
+    assert page.locator("#gallery img").count() == 3
 
 
 def _check_glb(path: Path) -> None:

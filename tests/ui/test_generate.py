@@ -86,3 +86,10 @@ def test_two_sessions_never_share_results(tiny_pipeline, tmp_path):
     assert [r.terrain.seed for r in first.history] == [100, 101]
     assert [r.terrain.seed for r in second.history] == [200, 201]
     assert first.folder != second.folder
+
+
+def test_relief_zero_means_from_the_prompt(tiny_pipeline, session):
+    run(tiny_pipeline, session, num_seeds=1, steps=1, relief=0)
+    run(tiny_pipeline, session, num_seeds=1, steps=1, relief=1234)
+    auto, manual = (r.terrain.settings.relief_m for r in session.history)
+    assert manual == 1234.0 and auto != 1234.0 and auto > 0
