@@ -12,6 +12,7 @@ import numpy as np
 
 from mesa.errors import UserError
 from mesa.pipeline import GenerationCancelled, StepProgress
+from mesa.pipeline.pipeline import warn_if_truncated
 from ui.compose import check_prompt
 from ui.session import Result, Session
 from ui.shading import shaded_relief, side_by_side, upscale_nearest
@@ -119,7 +120,7 @@ def generate(pipe, prompt: str, seed, num_seeds, steps, guidance, sampler, resol
     results = [session.add(t, shaded_relief(t.elevation_m, t.meters_per_pixel)) for t in terrains]
     session.latest = [r.number for r in results]
     session.selected = results[0].number
-    return gallery_items(results), _done_message(results, request), session
+    return gallery_items(results), _done_message(results, request) + _truncation_note(pipe, request.prompt), session
 
 
 def _progress_callback(progress: Progress | None, num_seeds: int) -> Callable[[StepProgress], None] | None:
@@ -131,6 +132,13 @@ def _progress_callback(progress: Progress | None, num_seeds: int) -> Callable[[S
         progress((step.step, step.total_steps), desc=f"Denoising {num_seeds} {noun}", unit="steps")
 
     return report
+
+
+def _truncation_note(pipe, prompt: str) -> str:
+    """A warning naming the words the text encoder never saw (prompts past 77 tokens)."""
+    tokenizer = getattr(getattr(pipe, "components", None), "tokenizer", None)
+    dropped = warn_if_truncated(tokenizer, prompt) if tokenizer is not None else []
+    return f" Note: the prompt is too long for the model, which ignored: “{' '.join(dropped)}”." if dropped else ""
 
 
 def _done_message(results: list[Result], request: GenerationRequest) -> str:

@@ -93,3 +93,9 @@ def test_relief_zero_means_from_the_prompt(tiny_pipeline, session):
     run(tiny_pipeline, session, num_seeds=1, steps=1, relief=1234)
     auto, manual = (r.terrain.settings.relief_m for r in session.history)
     assert manual == 1234.0 and auto != 1234.0 and auto > 0
+
+
+def test_long_prompt_names_the_ignored_words(tiny_pipeline, session):
+    prompt = "A Sentinel-2 image of " + " ".join(["hills"] * 70) + " and glaciers"
+    _, status, _ = run(tiny_pipeline, session, prompt=prompt, num_seeds=1, steps=1)
+    assert status.startswith("Done") and "ignored" in status and "glaciers" in status
