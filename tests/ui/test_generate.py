@@ -96,6 +96,6 @@ def test_relief_zero_means_from_the_prompt(tiny_pipeline, session):
 
 
 def test_long_prompt_names_the_ignored_words(tiny_pipeline, session):
-    prompt = "A Sentinel-2 image of " + " ".join(["hills"] * 70) + " and glaciers"
+    prompt = "A Sentinel-2 image of " + " ".join(["a"] * 90) + " and glaciers"
     _, status, _ = run(tiny_pipeline, session, prompt=prompt, num_seeds=1, steps=1)
     assert status.startswith("Done") and "ignored" in status and "glaciers" in status
