@@ -10,5 +10,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON="${PYTHON:-.venv/bin/python}"
+# Idle OpenMP threads sleep instead of spinning: on a CPU shared with other jobs, spinning threads
+# made training steps 10-25x slower; on an idle machine this costs a few percent.
+export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-PASSIVE}"
 mkdir -p runs/mesa_tiny
 "$PYTHON" -m mesa.tiny.recipe --config configs/mesa_tiny/recipe.json "$@" 2>&1 | tee -a runs/mesa_tiny/recipe.log
