@@ -123,7 +123,7 @@ def build_app(pipe, banner: str, root: Path, settings: Settings | None = None) -
         run = run.then(_refresh_history, session, [history, compare_a, compare_b], queue=False)
         open_inspector(run.then(_select_first, [session, *view_inputs],
                                 [rgb_view, relief_view, overlay_view, info, session], queue=False))
-        c.cancel.click(generate.cancel_run, session, [c.status, session], queue=False)
+        c.cancel.click(_cancel, session, session, queue=False)
 
         open_inspector(gallery.select(_select_run_tile, [session, *view_inputs],
                                       [rgb_view, relief_view, overlay_view, info, session], queue=False))
@@ -226,6 +226,13 @@ def _generate(pipe, root, biome, landform, country, month, free_text, use_prefix
     prompt = compose.compose_prompt(biome, landform, country, month, free_text, use_prefix)
     return generate.generate(pipe, prompt, seed, num_seeds, steps, guidance, sampler, resolution, relief, session,
                              progress=progress, root=root)
+
+
+def _cancel(session):
+    """Cancel feedback goes to a toast: the run's own "Cancelled" status must not be overwritten."""
+    message, session = generate.cancel_run(session)
+    gr.Info(message)
+    return session
 
 
 def _refresh_history(session):

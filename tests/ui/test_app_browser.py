@@ -153,6 +153,39 @@ def _cancel_a_long_run(page) -> None:
     assert page.locator("#gallery img").count() == 3
 
 
+def _set_number(page, elem_id: str, value: int) -> None:
+    box = page.locator(f"#{elem_id} input[type=number]") if elem_id != "seed" else page.locator("#seed input")
+    box.fill(str(value))
+    box.press("Enter")
+
+
+def test_two_users_queue_and_keep_their_own_results(app_url, browser):
+    """While A runs a long batch, B's page stays responsive and shows its place in the queue;
+    each page only ever shows its own seeds."""
+    first, second = (browser.new_page(viewport={"width": 1280, "height": 900}) for _ in range(2))
+    for page, seed in ((first, 111), (second, 222)):
+        page.goto(app_url)
+        page.wait_for_selector("#generate")
+        _set_number(page, "seed", seed)
+        _set_number(page, "num-seeds", 1)
+    first.get_by_text("Advanced", exact=True).click()
+    _set_number(first, "steps", 150)
+    first.locator("#generate").click()
+    first.wait_for_timeout(1_000)
+    second.locator("#generate").click()
+    second.wait_for_function("() => /queue/i.test(document.querySelector('#gallery').innerText)", timeout=15_000)
+    _choose(second, "landform", "dunes")  # the page still answers while queued
+    second.wait_for_function("() => document.querySelector('#prompt-preview textarea').value.includes('dunes')",
+                             timeout=10_000)
+    first.locator("#cancel").click()
+    second.wait_for_function("() => document.querySelector('#status').innerText.startsWith('Done')", timeout=60_000)
+    assert "seed 222" in second.locator("#gallery").inner_text()
+    assert "seed 111" not in second.locator("#gallery").inner_text()
+    assert "seed 222" not in first.locator("#gallery").inner_text()
+    first.close()
+    second.close()
+
+
 def _check_glb(path: Path) -> None:
     """A binary glTF with one textured mesh spanning the 32 px tile (31 * 10 m across)."""
     import trimesh
