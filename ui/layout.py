@@ -49,9 +49,7 @@ def resolution_choices(pipe) -> list[int]:
 def build_app(pipe, banner: str, root: Path, settings: Settings | None = None) -> gr.Blocks:
     """The Blocks app for `pipe` (None: no model, the banner explains). Files go under `root`."""
     settings = settings or Settings()
-    model_dir = pipe.components.model_dir if pipe is not None else None
-    vocabulary, vocab_source = dropdown_vocabulary(model_dir)
-    checkpoint = pipe.checkpoint_elevation if pipe is not None else None
+    vocabulary, vocab_source = dropdown_vocabulary(pipe.components.model_dir if pipe is not None else None)
     with gr.Blocks(title="MESA Studio", delete_cache=(1800, 3600), analytics_enabled=False) as demo:
         session = gr.State(None, delete_callback=close_session)
         gr.Markdown("# MESA Studio — text to terrain\n" + HOW_TO)
@@ -60,86 +58,118 @@ def build_app(pipe, banner: str, root: Path, settings: Settings | None = None) -
             with gr.Column(scale=2, min_width=340):
                 c = _compose_panel(vocabulary, vocab_source, settings, resolution_choices(pipe), pipe)
             with gr.Column(scale=3):
-                gallery = gr.Gallery(label="Results: colour image | shaded elevation (click one to inspect)",
-                                     elem_id="gallery", columns=2, height="auto", format="png", object_fit="contain",
-                                     allow_preview=False)
-                with gr.Tabs():
-                    with gr.Tab("3D"):
-                        viewer = gr.Model3D(label="Textured mesh (GLB): drag to orbit, scroll to zoom",
-                                            elem_id="viewer-3d", height=420, clear_color=(0.93, 0.95, 0.97, 1.0),
-                                            camera_position=(-60, 55, None))
-                    with gr.Tab("2D"):
-                        with gr.Row():
-                            rgb_view = gr.Image(label="Colour", interactive=False, elem_id="view-rgb")
-                            relief_view = gr.Image(label="Elevation (colour map + hillshade)", interactive=False,
-                                                   elem_id="view-elevation")
-                        overlay = gr.Slider(0, 1, value=0.5, step=0.05, label="Overlay: colour ← → elevation",
-                                            elem_id="overlay")
-                        overlay_view = gr.Image(label="Overlay", interactive=False, elem_id="view-overlay")
-                    with gr.Tab("Render"):
-                        render_view = gr.Image(label="Off-screen PyVista render", interactive=False,
-                                               elem_id="render")
-                        render_note = gr.Markdown()
-                info = gr.Markdown("Generate terrains, then click a tile to inspect it.", elem_id="inspector-info")
-                with gr.Row():
-                    engine = gr.Dropdown([(label, key) for key, label in ENGINE_LABELS.items()], value="none",
-                                         label="Engine preset for the heightmaps", elem_id="engine")
-                downloads = gr.File(label="Downloads", file_count="multiple", interactive=False, elem_id="downloads")
-                download_notes = gr.Markdown(elem_id="download-notes")
+                r = _results_panel()
         with gr.Accordion("Session history and side-by-side comparison", open=False):
-            history = gr.Gallery(label="All results of this session (newest first)", columns=6, height=260,
-                                 format="png", allow_preview=False, elem_id="history")
-            with gr.Row():
-                compare_a = gr.Dropdown([], label="Left", elem_id="compare-a")
-                compare_b = gr.Dropdown([], label="Right", elem_id="compare-b")
-                compare_button = gr.Button("Compare", elem_id="compare")
-            compare_view = gr.Image(label="Side by side", interactive=False, elem_id="compare-view")
-            compare_caption = gr.Markdown()
-
-        # prompt preview and relief default
-        preview_inputs = [c.biome, c.landform, c.country, c.month, c.prompt, c.prefix]
-        update_preview = partial(_preview, checkpoint)
-        for component in preview_inputs:
-            component.change(update_preview, preview_inputs, [c.preview, c.relief], queue=False, show_progress="hidden")
-        demo.load(partial(_start, root), session, session, queue=False).then(
-            update_preview, preview_inputs, [c.preview, c.relief], queue=False)
-        c.randomise.click(generate.random_seed, None, c.seed, queue=False)
-
-        # inspector chain: 2D now, then the files and the GLB viewer, then the render
-        view_inputs = [overlay, c.exaggeration]
-        export_inputs = [session, engine, c.exaggeration, c.triangles]
-        export_outputs = [viewer, downloads, download_notes]
-
-        def open_inspector(event):
-            return (event.then(inspector.prepare_3d_and_downloads, export_inputs, export_outputs,
-                               concurrency_id="export", concurrency_limit=2)
-                    .then(inspector.render_3d, [session, c.exaggeration], [render_view, render_note],
-                          concurrency_id="render", concurrency_limit=1))
-
-        run = c.generate.click(partial(generate.arm_run, root=root), session, session, queue=False).then(
-            partial(_generate, pipe, root), [*preview_inputs, c.seed, c.num_seeds, c.steps, c.guidance,
-                                             c.sampler, c.resolution, c.relief, session],
-            [gallery, c.status, session], concurrency_id="model", concurrency_limit=1)
-        run = run.then(_refresh_history, session, [history, compare_a, compare_b], queue=False)
-        open_inspector(run.then(_select_first, [session, *view_inputs],
-                                [rgb_view, relief_view, overlay_view, info, session], queue=False))
-        c.cancel.click(_cancel, session, session, queue=False)
-
-        open_inspector(gallery.select(_select_run_tile, [session, *view_inputs],
-                                      [rgb_view, relief_view, overlay_view, info, session], queue=False))
-        open_inspector(history.select(_select_history_tile, [session, *view_inputs],
-                                      [rgb_view, relief_view, overlay_view, info, session], queue=False))
-        overlay.release(inspector.view_2d, [session, *view_inputs], [rgb_view, relief_view, overlay_view, info],
-                        queue=False, show_progress="hidden")
-        for control in (engine, c.exaggeration, c.triangles):
-            control.change(inspector.prepare_3d_and_downloads, export_inputs, export_outputs,
-                                   concurrency_id="export", concurrency_limit=2)
-        c.exaggeration.release(inspector.render_3d, [session, c.exaggeration], [render_view, render_note],
-                               concurrency_id="render", concurrency_limit=1)
-        compare_button.click(inspector.compare, [session, compare_a, compare_b], [compare_view, compare_caption],
-                             queue=False)
+            h = _history_panel()
+        _wire_compose(demo, c, session, root, pipe.checkpoint_elevation if pipe is not None else None)
+        _wire_results(c, r, h, session, root, pipe)
     demo.queue(default_concurrency_limit=4)
     return demo
+
+
+@dataclass
+class _ResultsPanel:
+    gallery: gr.Gallery
+    viewer: gr.Model3D
+    rgb_view: gr.Image
+    relief_view: gr.Image
+    overlay: gr.Slider
+    overlay_view: gr.Image
+    render_view: gr.Image
+    render_note: gr.Markdown
+    info: gr.Markdown
+    engine: gr.Dropdown
+    downloads: gr.File
+    download_notes: gr.Markdown
+
+
+def _results_panel() -> _ResultsPanel:
+    gallery = gr.Gallery(label="Results: colour image | shaded elevation (click one to inspect)", elem_id="gallery",
+                         columns=2, height="auto", format="png", object_fit="contain", allow_preview=False)
+    with gr.Tabs():
+        with gr.Tab("3D"):
+            viewer = gr.Model3D(label="Textured mesh (GLB): drag to orbit, scroll to zoom", elem_id="viewer-3d",
+                                height=420, clear_color=(0.93, 0.95, 0.97, 1.0), camera_position=(-60, 55, None))
+        with gr.Tab("2D"):
+            with gr.Row():
+                rgb_view = gr.Image(label="Colour", interactive=False, elem_id="view-rgb")
+                relief_view = gr.Image(label="Elevation (colour map + hillshade)", interactive=False,
+                                       elem_id="view-elevation")
+            overlay = gr.Slider(0, 1, value=0.5, step=0.05, label="Overlay: colour ← → elevation", elem_id="overlay")
+            overlay_view = gr.Image(label="Overlay", interactive=False, elem_id="view-overlay")
+        with gr.Tab("Render"):
+            render_view = gr.Image(label="Off-screen PyVista render", interactive=False, elem_id="render")
+            render_note = gr.Markdown()
+    info = gr.Markdown("Generate terrains, then click a tile to inspect it.", elem_id="inspector-info")
+    engine = gr.Dropdown([(label, key) for key, label in ENGINE_LABELS.items()], value="none",
+                         label="Engine preset for the heightmaps", elem_id="engine")
+    downloads = gr.File(label="Downloads", file_count="multiple", interactive=False, elem_id="downloads")
+    download_notes = gr.Markdown(elem_id="download-notes")
+    return _ResultsPanel(gallery, viewer, rgb_view, relief_view, overlay, overlay_view, render_view, render_note,
+                         info, engine, downloads, download_notes)
+
+
+@dataclass
+class _HistoryPanel:
+    gallery: gr.Gallery
+    compare_a: gr.Dropdown
+    compare_b: gr.Dropdown
+    compare: gr.Button
+    compare_view: gr.Image
+    compare_caption: gr.Markdown
+
+
+def _history_panel() -> _HistoryPanel:
+    gallery = gr.Gallery(label="All results of this session (newest first)", columns=6, height=260, format="png",
+                         allow_preview=False, elem_id="history")
+    with gr.Row():
+        compare_a = gr.Dropdown([], label="Left", elem_id="compare-a")
+        compare_b = gr.Dropdown([], label="Right", elem_id="compare-b")
+        compare = gr.Button("Compare", elem_id="compare")
+    compare_view = gr.Image(label="Side by side", interactive=False, elem_id="compare-view")
+    return _HistoryPanel(gallery, compare_a, compare_b, compare, compare_view, gr.Markdown())
+
+
+def _wire_compose(demo: gr.Blocks, c: "_ComposePanel", session: gr.State, root: Path, checkpoint) -> None:
+    """Session start, live prompt preview with the relief default, random seed."""
+    update_preview = partial(_preview, checkpoint)
+    for component in c.prompt_inputs:
+        component.change(update_preview, c.prompt_inputs, [c.preview, c.relief], queue=False, show_progress="hidden")
+    demo.load(partial(_start, root), session, session, queue=False).then(
+        update_preview, c.prompt_inputs, [c.preview, c.relief], queue=False)
+    c.randomise.click(generate.random_seed, None, c.seed, queue=False)
+
+
+def _wire_results(c: "_ComposePanel", r: _ResultsPanel, h: _HistoryPanel, session: gr.State, root: Path, pipe) -> None:
+    """Generate (one model slot), cancel, and the inspector chain: 2D now, then files + GLB, then the render."""
+    view_inputs = [session, r.overlay, c.exaggeration]
+    view_outputs = [r.rgb_view, r.relief_view, r.overlay_view, r.info]
+    export_inputs = [session, r.engine, c.exaggeration, c.triangles]
+    export_outputs = [r.viewer, r.downloads, r.download_notes]
+
+    def then_export_and_render(event):
+        event.then(inspector.prepare_3d_and_downloads, export_inputs, export_outputs, concurrency_id="export",
+                   concurrency_limit=2).then(inspector.render_3d, [session, c.exaggeration],
+                                             [r.render_view, r.render_note], concurrency_id="render",
+                                             concurrency_limit=1)
+
+    run = c.generate.click(partial(generate.arm_run, root=root), session, session, queue=False).then(
+        partial(_generate, pipe, root), [*c.prompt_inputs, c.seed, c.num_seeds, c.steps, c.guidance, c.sampler,
+                                         c.resolution, c.relief, session],
+        [r.gallery, c.status, session], concurrency_id="model", concurrency_limit=1)
+    run = run.then(_refresh_history, session, [h.gallery, h.compare_a, h.compare_b], queue=False)
+    then_export_and_render(run.then(_select_first, view_inputs, [*view_outputs, session], queue=False))
+    c.cancel.click(_cancel, session, session, queue=False)
+    for gallery, select in ((r.gallery, _select_run_tile), (h.gallery, _select_history_tile)):
+        then_export_and_render(gallery.select(select, view_inputs, [*view_outputs, session], queue=False))
+    r.overlay.release(inspector.view_2d, view_inputs, view_outputs, queue=False, show_progress="hidden")
+    for control in (r.engine, c.exaggeration, c.triangles):
+        control.change(inspector.prepare_3d_and_downloads, export_inputs, export_outputs, concurrency_id="export",
+                       concurrency_limit=2)
+    c.exaggeration.release(inspector.render_3d, [session, c.exaggeration], [r.render_view, r.render_note],
+                           concurrency_id="render", concurrency_limit=1)
+    h.compare.click(inspector.compare, [session, h.compare_a, h.compare_b], [h.compare_view, h.compare_caption],
+                    queue=False)
 
 
 @dataclass
@@ -164,6 +194,11 @@ class _ComposePanel:
     generate: gr.Button
     cancel: gr.Button
     status: gr.Markdown
+
+    @property
+    def prompt_inputs(self) -> list:
+        """The components the prompt is composed from, in `compose_prompt`'s order."""
+        return [self.biome, self.landform, self.country, self.month, self.prompt, self.prefix]
 
 
 def _compose_panel(vocabulary, vocab_source: str, settings: Settings, resolutions: list[int], pipe) -> _ComposePanel:
