@@ -62,7 +62,8 @@ def app_url(reference_dir, tmp_path_factory):
     log_path = tmp_path_factory.mktemp("app") / "app.log"
     with log_path.open("w") as log:
         process = subprocess.Popen(
-            [sys.executable, "app.py", "--model", str(reference_dir / "pipeline"), "--port", str(port), "--steps", "4"],
+            [sys.executable, "app.py", "--model", str(reference_dir / "pipeline"), "--port", str(port), "--steps", "4",
+             "--threads", "1"],
             cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "GRADIO_ANALYTICS_ENABLED": "False"},
         )
     url = f"http://127.0.0.1:{port}/"
@@ -138,11 +139,10 @@ def test_compose_generate_inspect_download(app_url, browser, tmp_path):
 
 
 def _cancel_a_long_run(page) -> None:
-    """A 150-step run stops at the step when Cancel is clicked; the earlier results stay."""
+    """An 8-seed, 150-step run stops at the step when Cancel is clicked; the earlier results stay."""
+    _set_number(page, "num-seeds", 8)
     page.get_by_text("Advanced", exact=True).click()
-    steps = page.locator("#steps input[type=number]")
-    steps.fill("150")
-    steps.press("Enter")
+    _set_number(page, "steps", 150)
     page.locator("#generate").click()
     page.wait_for_timeout(1_500)
     page.locator("#cancel").click()
@@ -168,6 +168,7 @@ def test_two_users_queue_and_keep_their_own_results(app_url, browser):
         page.wait_for_selector("#generate")
         _set_number(page, "seed", seed)
         _set_number(page, "num-seeds", 1)
+    _set_number(first, "num-seeds", 8)  # a long run: 8 seeds x 150 steps, cancelled below
     first.get_by_text("Advanced", exact=True).click()
     _set_number(first, "steps", 150)
     first.locator("#generate").click()
