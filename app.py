@@ -42,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
 
         torch.set_num_threads(args.threads)
     from ui.layout import Settings, build_app
-    from ui.model_choice import load_model
+    from mesa.pipeline.model_choice import load_model
 
     try:
         loaded = load_model(args.model, args.device, args.dtype)

@@ -18,7 +18,6 @@ from mesa.errors import UserError
 from mesa.export.cli import add_export_options, export_options
 from mesa.prompts import PromptParts, build_prompt
 
-DTYPES = ("float32", "bfloat16", "float16")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -40,7 +39,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     model = parser.add_argument_group("model")
     model.add_argument("--model", default="auto", help="auto, mesa-tiny, a MESA-layout folder or a Hub repo id")
     model.add_argument("--device", default="auto", help="auto, cpu, cuda or mps")
-    model.add_argument("--dtype", default="float32", choices=DTYPES)
+    model.add_argument("--dtype", default="auto", help="auto (float16 on a GPU, float32 on the CPU), float32, bfloat16 "
+                       "or float16")
     parser.add_argument("--out", type=Path, required=True, help="output folder")
     add_export_options(parser, default_formats="png16")
 
@@ -86,11 +86,9 @@ def write_terrain(terrain, out_dir: Path, model_id: str, options: dict):
 
 
 def run(args: argparse.Namespace) -> int:
-    import torch
     from accelerate import PartialState
 
-    from mesa.pipeline import TerrainPipeline
-    from mesa.pipeline.model_choice import choose_model
+    from mesa.pipeline.model_choice import load_model
 
     prompts = collect_prompts(args)
     options = export_options(args)
@@ -98,11 +96,13 @@ def run(args: argparse.Namespace) -> int:
 
     parse_formats(options["formats"])  # fail before loading a model
     state = PartialState()
-    choice = choose_model(args.model, "auto" if state.num_processes > 1 else args.device)
-    device = str(state.device) if state.num_processes > 1 else choice.device
+    device = str(state.device) if state.num_processes > 1 else args.device
+    loaded = load_model(args.model, device, args.dtype)
+    if loaded.pipe is None:
+        raise UserError(loaded.banner.replace("**", ""))
     if state.is_main_process:
-        print(f"model: {choice.model} on {device} ({choice.reason})")
-    pipe = TerrainPipeline.from_pretrained(choice.model, device=device, dtype=getattr(torch, args.dtype))
+        print(loaded.banner.replace("**", ""))
+    pipe = loaded.pipe
     jobs = [(index, prompt, seed) for index, prompt in enumerate(prompts) for seed in args.seeds]
     with state.split_between_processes(jobs) as my_jobs:
         seeds_by_prompt = defaultdict(list)

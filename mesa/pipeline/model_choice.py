@@ -1,64 +1,97 @@
-"""`--model auto`: which checkpoint and device to use, and a sentence that says why.
+"""`--model auto` for the app and the command line: which model runs, on which device, and why.
 
 With a CUDA or MPS GPU: the published MESA weights (Hub cache, or a download). On a CPU-only
 machine, or offline without cached weights: the bundled offline model, because the full model
-takes tens of minutes per terrain on a laptop CPU.
+takes tens of minutes per terrain on a laptop CPU. Nothing found: no pipeline, and a banner that
+says how to get one.
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 import torch
 
 from mesa.errors import UserError
-from mesa.pipeline.loading import BUNDLED_MODELS_DIR, DEFAULT_REPO_ID, resolve_model_dir
+from mesa.pipeline import TerrainPipeline
+from mesa.pipeline.loading import BUNDLED_MODELS_DIR, DEFAULT_REPO_ID
+
+logger = logging.getLogger(__name__)
 
 BUNDLED_MODEL = "mesa-tiny"
-HOW_TO_USE_REAL_WEIGHTS = (f"to use the published MESA weights, run `hf download {DEFAULT_REPO_ID}` once "
-                           f"and pass --model {DEFAULT_REPO_ID} (a GPU is strongly recommended)")
+DTYPES = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}
+REAL_WEIGHTS_HINT = (f"For the published weights, fetch them once with `hf download {DEFAULT_REPO_ID}`, then run "
+                     f"`python app.py --model {DEFAULT_REPO_ID} --device cuda` on a machine with an NVIDIA GPU "
+                     "(or `--device mps` on Apple silicon).")
 
 
 @dataclass(frozen=True)
-class ModelChoice:
-    """The checkpoint to load (folder, bundled name or repo id) and why it was chosen."""
+class LoadedModel:
+    """The pipeline (None when no model could be found) and the banner shown above the app."""
 
-    model: str
-    device: str
-    reason: str
-    is_bundled: bool
+    pipe: TerrainPipeline | None
+    banner: str
 
 
-def pick_device(requested: str = "auto") -> str:
-    """"auto" -> cuda, else mps, else cpu; an explicit device is checked for availability."""
-    if requested == "auto":
-        if torch.cuda.is_available():
-            return "cuda"
-        return "mps" if torch.backends.mps.is_available() else "cpu"
-    available = {"cpu": True, "cuda": torch.cuda.is_available(), "mps": torch.backends.mps.is_available()}
-    if requested not in available:
-        raise UserError(f"unknown device {requested!r}; choose auto, cpu, cuda or mps")
-    if not available[requested]:
-        raise UserError(f"device {requested!r} is not available on this machine; use --device cpu")
-    return requested
-
-
-def choose_model(requested: str = "auto", device: str = "auto") -> ModelChoice:
-    """Resolve `--model` and `--device`; "auto" prefers the published weights on a GPU."""
-    device = pick_device(device)
-    bundled_available = (BUNDLED_MODELS_DIR / BUNDLED_MODEL).is_dir()
+def pick_device(requested: str) -> str:
+    """"auto" -> cuda, then mps, then cpu; otherwise the requested device."""
     if requested != "auto":
-        return ModelChoice(requested, device, f"{requested} was asked for", requested == BUNDLED_MODEL)
-    if device == "cpu":
-        reason = ("CPU-only machine: the bundled demonstration model runs instead of MESA, which takes tens "
-                  "of minutes per terrain on a CPU; " + HOW_TO_USE_REAL_WEIGHTS)
-    else:
+        available = {"cpu": True, "cuda": torch.cuda.is_available(), "mps": torch.backends.mps.is_available()}
+        if requested not in available:
+            raise UserError(f"unknown device {requested!r}; choose auto, cpu, cuda or mps")
+        if not available[requested]:
+            raise UserError(f"device {requested!r} is not available on this machine; use --device cpu")
+        return requested
+    if torch.cuda.is_available():
+        return "cuda"
+    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+        return "mps"
+    return "cpu"
+
+
+def pick_dtype(requested: str, device: str) -> torch.dtype:
+    """"auto" -> float16 on a GPU, float32 on the CPU."""
+    if requested == "auto":
+        return torch.float16 if device in ("cuda", "mps") else torch.float32
+    try:
+        return DTYPES[requested]
+    except KeyError:
+        raise UserError(f"unknown dtype {requested!r}; choose auto, {', '.join(DTYPES)}") from None
+
+
+def bundled_available() -> bool:
+    return (BUNDLED_MODELS_DIR / BUNDLED_MODEL / "model_index.json").is_file()
+
+
+def load_model(model: str, device: str = "auto", dtype: str = "auto", loader=TerrainPipeline.from_pretrained,
+               has_bundled: bool | None = None) -> LoadedModel:
+    """Load the requested model; "auto" chooses as described in docs/app.md.
+
+    An explicit model that cannot be loaded raises UserError; with "auto" the app still starts,
+    with a banner that says what is missing and how to get it.
+    """
+    device = pick_device(device)
+    torch_dtype = pick_dtype(dtype, device)
+    has_bundled = bundled_available() if has_bundled is None else has_bundled
+    if model != "auto":
+        pipe = loader(model, device, torch_dtype)
+        return LoadedModel(pipe, f"Model: **{pipe.model_id}** on {device} (weights licence: {pipe.components.license}).")
+    why = ""
+    if device in ("cuda", "mps"):
         try:
-            resolve_model_dir(DEFAULT_REPO_ID)
-            return ModelChoice(DEFAULT_REPO_ID, device, f"GPU ({device}) found: the published MESA weights", False)
+            pipe = loader(DEFAULT_REPO_ID, device, torch_dtype)
+            return LoadedModel(pipe, f"Model: **{DEFAULT_REPO_ID}** (published MESA weights, licence: "
+                                     f"{pipe.components.license}) on {device}.")
         except UserError as error:
-            reason = f"the published weights could not be loaded ({error}); " + HOW_TO_USE_REAL_WEIGHTS
-    if not bundled_available:
-        raise UserError(f"no model found: the bundled model {BUNDLED_MODEL} is missing from {BUNDLED_MODELS_DIR} "
-                        f"and {reason.split(';')[0]}; pass --model PATH to a MESA-layout folder")
-    return ModelChoice(BUNDLED_MODEL, device, reason, True)
+            logger.warning("published weights unavailable: %s", error)
+            why = f"the published weights could not be loaded ({error})"
+    else:
+        why = "this machine has no GPU (the full MESA model takes tens of minutes per terrain on a laptop CPU)"
+    if has_bundled:
+        pipe = loader(BUNDLED_MODEL, device, torch_dtype)
+        return LoadedModel(pipe, f"Model: **{BUNDLED_MODEL}**, the small bundled offline model, on {device}, because "
+                                 f"{why}. Expect rougher terrains than the paper's. {REAL_WEIGHTS_HINT}")
+    return LoadedModel(None, f"**No model found.** The bundled offline model `{BUNDLED_MODEL}` is not installed, "
+                             f"and {why}. Start the app with `python app.py --model PATH` (a MESA-layout folder). "
+                             f"{REAL_WEIGHTS_HINT}")

@@ -7,8 +7,6 @@ import pytest
 from PIL import Image
 
 from mesa.cli import main
-from mesa.errors import UserError
-from mesa.pipeline.model_choice import choose_model
 
 
 def run_generate(reference_dir, tmp_path, *extra):
@@ -72,16 +70,10 @@ def test_help_does_not_import_heavy_modules():
     assert out.strip() == "False"
 
 
-def test_model_choice_on_cpu_prefers_the_bundled_model(monkeypatch, tmp_path):
+def test_no_model_found_is_a_clear_error(tmp_path, monkeypatch, capsys):
     import mesa.pipeline.model_choice as model_choice
 
-    monkeypatch.setattr(model_choice, "BUNDLED_MODELS_DIR", tmp_path)
-    with pytest.raises(UserError, match="no model found: the bundled model mesa-tiny is missing"):
-        choose_model("auto", "cpu")
-    (tmp_path / "mesa-tiny").mkdir()
-    choice = choose_model("auto", "cpu")
-    assert choice.model == "mesa-tiny" and choice.is_bundled
-    assert "CPU-only" in choice.reason and "hf download NewtNewt/MESA" in choice.reason
-    assert choose_model("some/folder", "cpu").model == "some/folder"
-    with pytest.raises(UserError, match="device 'cuda' is not available"):
-        choose_model("auto", "cuda")
+    monkeypatch.setattr(model_choice, "bundled_available", lambda: False)
+    assert main(["generate", "--prompt", "hills", "--device", "cpu", "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "No model found" in err and "hf download NewtNewt/MESA" in err and "Traceback" not in err

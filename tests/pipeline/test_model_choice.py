@@ -5,7 +5,7 @@ from types import SimpleNamespace
 import pytest
 
 from mesa.errors import UserError
-from ui.model_choice import BUNDLED_MODEL, load_model, pick_device, pick_dtype
+from mesa.pipeline.model_choice import BUNDLED_MODEL, load_model, pick_device, pick_dtype
 
 
 def fake_loader(calls, fail=()):
@@ -31,7 +31,8 @@ def test_cpu_without_bundled_model_starts_with_a_clear_message():
     assert "No model found" in loaded.banner and "--model" in loaded.banner
 
 
-def test_gpu_prefers_published_weights_then_falls_back_offline():
+def test_gpu_prefers_published_weights_then_falls_back_offline(monkeypatch):
+    monkeypatch.setattr("torch.cuda.is_available", lambda: True)
     calls = []
     loaded = load_model("auto", "cuda", loader=fake_loader(calls), has_bundled=True)
     assert calls == [("NewtNewt/MESA", "cuda")] and "published" in loaded.banner
