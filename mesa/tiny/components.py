@@ -14,7 +14,6 @@ import torch
 from diffusers import DDIMScheduler
 from transformers import CLIPTextConfig, CLIPTextModel, CLIPTokenizer
 
-from mesa.training.components import SD21_SCHEDULER_CONFIG
 from mesa.tiny.tokenizer import BOS, EOS, MAX_LENGTH, write_tokenizer
 
 
@@ -37,13 +36,13 @@ def random_text_encoder(config: CLIPTextConfig, seed: int) -> CLIPTextModel:
         torch.random.set_rng_state(state)
 
 
-def write_components(folder: str | Path, text_encoder_settings: dict, seed: int) -> Path:
-    """Write tokenizer/, text_encoder/ and scheduler/ (DDIM, SD 2.1 v-prediction betas) into `folder`."""
+def write_components(folder: str | Path, text_encoder_settings: dict, scheduler_settings: dict, seed: int) -> Path:
+    """Write tokenizer/, text_encoder/ and scheduler/ (a DDIMScheduler config) into `folder`."""
     folder = Path(folder)
     tokenizer = CLIPTokenizer.from_pretrained(write_tokenizer(folder / "tokenizer"))
     encoder = random_text_encoder(text_encoder_config(text_encoder_settings, tokenizer), seed)
     encoder.save_pretrained(folder / "text_encoder", safe_serialization=True)
-    DDIMScheduler.from_config(SD21_SCHEDULER_CONFIG).save_pretrained(folder / "scheduler")
+    DDIMScheduler.from_config(scheduler_settings).save_pretrained(folder / "scheduler")
     return folder
 
 

@@ -3,7 +3,7 @@
 Stages (each skipped or resumed when its output exists, so an interrupted run continues):
 
     1. components   tokenizer learnt from the prompt vocabulary, random frozen CLIP text encoder,
-                    DDIM scheduler with the SD 2.1 v-prediction schedule        -> run/components/
+                    DDIM scheduler (SD 2.1 v-prediction, zero terminal SNR)      -> run/components/
     2. tiles        synthetic terrain tiles, generated once                     -> run/tiles/
     3. train-vae    AutoencoderKL from configs/mesa_tiny/vae.json on 64 px crops -> run/vae/vae/
     4. train        UNetDEMConditionModel from configs/mesa_tiny/unet.json       -> run/unet/model/
@@ -46,6 +46,7 @@ class RecipeConfig:
     text_encoder_config: str = "configs/mesa_tiny/text_encoder.json"
     vae_config: str = "configs/mesa_tiny/vae.json"
     unet_config: str = "configs/mesa_tiny/unet.json"
+    scheduler_config: str = "configs/mesa_tiny/scheduler.json"
     vae_train_config: str = "configs/mesa_tiny/vae_train.json"
     train_config: str = "configs/mesa_tiny/train.json"
 
@@ -85,7 +86,8 @@ def run_recipe(recipe: RecipeConfig) -> Path:
     started = time.perf_counter()
     components = run / "components"
     if not (components / "text_encoder" / "config.json").is_file():
-        write_components(components, read_json(recipe.text_encoder_config), recipe.seed)
+        write_components(components, read_json(recipe.text_encoder_config), read_json(recipe.scheduler_config),
+                         recipe.seed)
     logger.info("components ready in %s", components)
 
     tiles = prepare_tiles(run / "tiles", recipe.tiles, recipe.seed, train_config.resolution, recipe.workers)
@@ -118,8 +120,8 @@ def assemble(recipe: RecipeConfig, model: Path) -> Path:
     shutil.copytree(model, temporary)
     record = temporary / "training"
     (record / "configs").mkdir(parents=True)
-    for path in (recipe.text_encoder_config, recipe.vae_config, recipe.unet_config, recipe.vae_train_config,
-                 recipe.train_config):
+    for path in (recipe.text_encoder_config, recipe.scheduler_config, recipe.vae_config, recipe.unet_config,
+                 recipe.vae_train_config, recipe.train_config):
         shutil.copy(path, record / "configs" / Path(path).name)
     shutil.copy(run / "vae" / "metrics.jsonl", record / "vae_metrics.jsonl")
     shutil.copy(run / "unet" / "metrics.jsonl", record / "metrics.jsonl")
