@@ -11,11 +11,14 @@ measured on this kind of machine (batch 2, 2 cores): 512 px 18 s fp32 / 8.8 s bf
 from __future__ import annotations
 
 import argparse
+import sys
 import time
+from pathlib import Path
 
 import torch
 
-from mesa.models.unet_dem import SD21_768V_CONFIG, UNetDEMConditionModel
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from mesa.models.unet_dem import SD21_768V_CONFIG, UNetDEMConditionModel  # noqa: E402
 
 REFERENCE_S = {(512, "fp32"): 18.0, (512, "bf16"): 8.8, (768, "fp32"): 50.6, (768, "bf16"): 33.0}
 DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}
