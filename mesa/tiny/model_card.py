@@ -16,8 +16,8 @@ tags: [terrain, diffusion, synthetic-data, demonstration]
 
 **This is not MESA.** It is a {size_mb:.1f} MB model with MESA's architecture (a dual-head
 `UNetDEMConditionModel` denoising an 8-channel latent: 4 image + 4 elevation channels, an
-`AutoencoderKL`, a CLIP text encoder and tokenizer), trained in about an hour on a 2-core CPU on
-**procedurally generated synthetic terrain** (`mesa.data.synthetic`), **not on Earth observation
+`AutoencoderKL`, a CLIP text encoder and tokenizer), trained in {total_minutes:.0f} minutes on a 2-core
+CPU on **procedurally generated synthetic terrain** (`mesa.data.synthetic`), **not on Earth observation
 data**. It lets the app, the command line and the tests run offline; its terrains are plausible
 cartoons of the synthetic world, not of the Earth.
 
@@ -32,7 +32,7 @@ For real terrain use the published MESA weights: `hf download NewtNewt/MESA`, th
 - vae: AutoencoderKL, factor {vae_factor} ({native} px -> {latent} x {latent} latents), trained
   with `python -m mesa train-vae`; scaling factor {scaling:.4f}.
 - unet: UNetDEMConditionModel, block channels {unet_channels}, trained with `python -m mesa train`.
-- scheduler: DDIM, Stable Diffusion 2.1 v-prediction schedule.
+- scheduler: DDIM, Stable Diffusion 2.1's v-prediction betas rescaled to zero terminal SNR.
 - elevation.json: global normalisation {min_m:.0f} .. {max_m:.0f} m, {mpp:.0f} m per pixel, so
   `elevation_m` is in metres.
 
@@ -41,8 +41,8 @@ Native size {native} px ({extent_km:.2f} km). Captions: "A Sentinel-2 image of {
 
 ## Training
 `bash scripts/train_mesa_tiny.sh` (configs in `configs/mesa_tiny/`, copied to `training/configs/`).
-VAE: {vae_steps} steps, final reconstruction loss {vae_loss:.4f}. UNet: {unet_steps} steps,
-final loss {unet_loss:.4f} ({unet_minutes:.0f} min). Metrics: `training/*.jsonl`; validation images:
+VAE: {vae_steps} steps, final reconstruction loss {vae_loss:.4f} ({vae_minutes:.0f} min). UNet:
+{unet_steps} steps, final loss {unet_loss:.4f} ({unet_minutes:.0f} min). Metrics: `training/*.jsonl`; validation images:
 `training/validation/`.
 
 ## Quality
@@ -51,14 +51,19 @@ final loss {unet_loss:.4f} ({unet_minutes:.0f} min). Metrics: `training/*.jsonl`
 
 
 def summarise_quality(quality: dict | None) -> str:
-    """A few lines from quality.json (written by benchmarks/quality_mesa_tiny.py)."""
+    """The figures and the steps table from quality.json (written by benchmarks/quality_mesa_tiny.py)."""
     if not quality:
-        return "Not measured yet: run `python benchmarks/quality_mesa_tiny.py`."
-    figures = quality["figures"]
-    lines = [f"Measured by `benchmarks/quality_mesa_tiny.py` over {quality['seeds']} seeds per prompt "
-             f"({quality['settings']['sampler']}, {quality['settings']['steps']} steps, guidance "
-             f"{quality['settings']['guidance']}); see quality.json.", ""]
-    lines += [f"- {name}: {value}" for name, value in figures.items()]
+        return "Not measured yet: run `python benchmarks/quality_mesa_tiny.py --write`."
+    settings = quality["settings"]
+    lines = [f"Measured by `benchmarks/quality_mesa_tiny.py` over {quality['seeds']} seeds per prompt at the "
+             f"default settings ({settings['sampler']}, {settings['steps']} steps, guidance {settings['guidance']}; "
+             "`sampling_defaults.json`); every number is in `quality.json`.", ""]
+    lines += [f"- {name}: {value}" for name, value in quality["figures"].items()]
+    lines += ["", "Against a 200-step DDIM reference on the same seeds:", "",
+              "| sampler | steps | elevation RMSE (m) | colour RMSE | s / terrain (batched) |",
+              "| --- | --- | --- | --- | --- |"]
+    lines += [f"| {row['sampler']} | {row['steps']} | {row['elevation_rmse_m']:.1f} | {row['rgb_rmse']:.4f} | "
+              f"{row['seconds_per_terrain_batched']:.2f} |" for row in quality["steps_table"]]
     return "\n".join(lines)
 
 
@@ -88,8 +93,9 @@ def write_model_card(model_dir: str | Path) -> Path:
     factor = 2 ** (len(vae["block_out_channels"]) - 1)
     native = unet["sample_size"] * factor
     size = sum(path.stat().st_size for path in model_dir.rglob("*") if path.is_file()) / 1e6
-    batch_size = read_json(model_dir / "training" / "configs" / "train.json")["batch_size"]
-    unet_seconds = training_seconds(unet_metrics, batch_size)
+    configs = model_dir / "training" / "configs"
+    unet_seconds = training_seconds(unet_metrics, read_json(configs / "train.json")["batch_size"])
+    vae_seconds = training_seconds(vae_metrics, read_json(configs / "vae_train.json")["batch_size"])
     card = CARD.format(
         size_mb=size, vocab_size=len(vocab), text_hidden=text["hidden_size"], text_layers=text["num_hidden_layers"],
         vae_factor=factor, native=native, latent=unet["sample_size"], scaling=vae["scaling_factor"],
@@ -97,6 +103,7 @@ def write_model_card(model_dir: str | Path) -> Path:
         mpp=elevation["meters_per_pixel"], extent_km=native * elevation["meters_per_pixel"] / 1000,
         vae_steps=vae_metrics[-1]["step"], vae_loss=vae_metrics[-1]["reconstruction"],
         unet_steps=unet_metrics[-1]["step"], unet_loss=unet_metrics[-1]["loss"], unet_minutes=unet_seconds / 60,
+        vae_minutes=vae_seconds / 60, total_minutes=(vae_seconds + unet_seconds) / 60,
         quality=summarise_quality(quality))
     path = model_dir / "README.md"
     path.write_text(card, encoding="utf-8")

@@ -1,0 +1,59 @@
+"""The bundled model responds to prompts: the relations of the README, with margins.
+
+Figures come from 6 seeds per prompt at the default sampler and steps (sampling_defaults.json,
+chosen from the steps table of benchmarks/quality_mesa_tiny.py). A failure here means training
+or sampling regressed.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from mesa.tiny.quality import PROMPTS, REFERENCE, Settings, generate, relations, seed_difference_m
+
+
+def test_mountains_have_at_least_twice_the_relief_of_plains(prompt_figures_at_default):
+    assert relations(prompt_figures_at_default)["relief_ratio_mountains_to_plains"] >= 2.0
+
+
+def test_forests_are_greener_than_deserts(prompt_figures_at_default):
+    assert relations(prompt_figures_at_default)["greenness_forest_minus_desert"] >= 0.05
+
+
+def test_january_tundra_is_snowier_than_july_tundra(prompt_figures_at_default):
+    assert relations(prompt_figures_at_default)["snow_january_minus_july_tundra"] >= 0.05
+
+
+def test_shading_follows_the_generated_relief(prompt_figures_at_default):
+    figures = relations(prompt_figures_at_default)
+    assert figures["shading_correlation_mountains"] >= 0.2
+    assert figures["shading_correlation_mountains"] >= figures["shading_correlation_mountains_shuffled"] + 0.15
+
+
+def test_different_seeds_give_different_terrains(prompt_figures_at_default):
+    assert relations(prompt_figures_at_default)["min_seed_difference_over_relief"] >= 0.05
+
+
+def test_elevation_is_in_metres(prompt_figures_at_default):
+    mountains = prompt_figures_at_default["mountains"]["relief_m"]
+    assert 300.0 <= mountains <= 6000.0
+
+
+def test_default_steps_are_close_to_the_200_step_reference(tiny_model_pipeline, default_settings):
+    seeds, prompt = [0, 1], PROMPTS["mountains"]
+    reference = generate(tiny_model_pipeline, prompt, seeds, Settings(*REFERENCE, default_settings.guidance))
+    fast = generate(tiny_model_pipeline, prompt, seeds, default_settings)
+    relief = np.mean([np.ptp(t.elevation_m) for t in reference])
+    errors = [seed_difference_m(a, b) for a, b in zip(fast, reference)]
+    assert max(errors) <= 0.1 * relief
+
+
+def test_one_terrain_takes_at_most_five_seconds(tiny_model_pipeline, default_settings):
+    times = []
+    for seed in range(3):
+        started = time.perf_counter()
+        generate(tiny_model_pipeline, PROMPTS["plains"], [seed], default_settings)
+        times.append(time.perf_counter() - started)
+    assert min(times) <= 5.0
