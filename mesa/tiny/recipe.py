@@ -31,6 +31,7 @@ from mesa.training.config import TrainConfig, VaeTrainConfig, build_config, coer
 
 logger = logging.getLogger("mesa.tiny.recipe")
 DEFAULT_CONFIG = "configs/mesa_tiny/recipe.json"
+QUALITY_FILES = ("quality.json", "sampling_defaults.json")  # written by benchmarks/quality_mesa_tiny.py
 
 
 @dataclass
@@ -113,7 +114,7 @@ def run_recipe(recipe: RecipeConfig) -> Path:
 
 def assemble(recipe: RecipeConfig, model: Path) -> Path:
     """Copy the exported model, its training record (configs, metrics, validation images) and a
-    model card into `recipe.model_dir`, replacing what was there (quality.json is kept)."""
+    model card into `recipe.model_dir`, replacing what was there (the quality figures are kept)."""
     run, target = Path(recipe.run_dir), Path(recipe.model_dir)
     temporary = target.with_name(f".{target.name}.tmp")
     shutil.rmtree(temporary, ignore_errors=True)
@@ -127,8 +128,9 @@ def assemble(recipe: RecipeConfig, model: Path) -> Path:
     shutil.copy(run / "unet" / "metrics.jsonl", record / "metrics.jsonl")
     if (run / "unet" / "validation").is_dir():
         shutil.copytree(run / "unet" / "validation", record / "validation")
-    if (target / "quality.json").is_file():
-        shutil.copy(target / "quality.json", temporary / "quality.json")
+    for name in QUALITY_FILES:
+        if (target / name).is_file():
+            shutil.copy(target / name, temporary / name)
     write_model_card(temporary)
     if target.exists():
         shutil.rmtree(target)
