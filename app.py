@@ -11,6 +11,7 @@ import tempfile
 from pathlib import Path
 
 from mesa.errors import UserError
+from mesa.pipeline.pipeline import SamplingDefaults
 from mesa.pipeline.samplers import SAMPLERS
 
 
@@ -24,8 +25,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--dtype", default="auto", choices=["auto", "float32", "float16", "bfloat16"])
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
     parser.add_argument("--port", type=int, default=7860)
-    parser.add_argument("--steps", type=int, default=50, help="denoising steps the page starts with")
-    parser.add_argument("--sampler", default="ddim", choices=list(SAMPLERS), help="sampler the page starts with")
+    parser.add_argument("--steps", type=int, default=None,
+                        help="denoising steps the page starts with (default: the model's, 50 for MESA)")
+    parser.add_argument("--sampler", default=None, choices=list(SAMPLERS),
+                        help="sampler the page starts with (default: the model's, ddim for MESA)")
     parser.add_argument("--threads", type=int, default=None,
                         help="CPU threads for torch (default: torch's choice; 1 suits small models on a busy machine)")
     return parser.parse_args(argv)
@@ -51,7 +54,10 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     root = Path(tempfile.mkdtemp(prefix="mesa-studio-"))
     atexit.register(shutil.rmtree, root, ignore_errors=True)
-    demo = build_app(loaded.pipe, loaded.banner, root, Settings(steps=args.steps, sampler=args.sampler))
+    defaults = loaded.pipe.defaults if loaded.pipe is not None else SamplingDefaults()
+    settings = Settings(steps=args.steps or defaults.steps, guidance=defaults.guidance,
+                        sampler=args.sampler or defaults.sampler)
+    demo = build_app(loaded.pipe, loaded.banner, root, settings)
     from ui.layout import CSS
 
     demo.launch(server_name=args.host, server_port=args.port, share=False, allowed_paths=[str(root)], css=CSS,

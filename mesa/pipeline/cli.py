@@ -29,9 +29,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     prompt.add_argument("--negative-prompt", default="")
     sampling = parser.add_argument_group("sampling")
     sampling.add_argument("--seeds", type=int, nargs="+", default=[42, 50])
-    sampling.add_argument("--steps", type=int, default=50)
-    sampling.add_argument("--guidance", type=float, default=7.5)
-    sampling.add_argument("--sampler", default="ddim", help="ddim, dpm++, euler, euler-a or unipc")
+    sampling.add_argument("--steps", type=int, default=None, help="default: the model's (50 for MESA)")
+    sampling.add_argument("--guidance", type=float, default=None, help="default: the model's (7.5 for MESA)")
+    sampling.add_argument("--sampler", default=None,
+                          help="ddim, dpm++, euler, euler-a or unipc (default: the model's; ddim for MESA)")
     sampling.add_argument("--height", type=int, default=None, help="pixels (default: the model's native size)")
     sampling.add_argument("--width", type=int, default=None)
     sampling.add_argument("--relief-m", type=float, default=None, help="metres from lowest to highest point")

@@ -90,7 +90,8 @@ def load_model(model: str, device: str = "auto", dtype: str = "auto", loader=Ter
         why = "this machine has no GPU (the full MESA model takes tens of minutes per terrain on a laptop CPU)"
     if has_bundled:
         pipe = loader(BUNDLED_MODEL, device, torch_dtype)
-        return LoadedModel(pipe, f"Model: **{BUNDLED_MODEL}**, the small bundled offline model, on {device}, because "
+        return LoadedModel(pipe, f"Model: **{BUNDLED_MODEL}**, a small demonstration model trained on synthetic terrain, not on "
+                                 f"Earth observation data, running on {device} because "
                                  f"{why}. Expect rougher terrains than the paper's. {REAL_WEIGHTS_HINT}")
     return LoadedModel(None, f"**No model found.** The bundled offline model `{BUNDLED_MODEL}` is not installed, "
                              f"and {why}. Start the app with `python app.py --model PATH` (a MESA-layout folder). "

@@ -10,12 +10,14 @@ divided by the VAE scaling factor, decoded, and mapped with `(x / 2 + 0.5).clamp
 from __future__ import annotations
 
 import inspect
+import json
 import logging
 import math
 import os
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -30,10 +32,32 @@ logger = logging.getLogger(__name__)
 
 MAX_SEED = 2**63 - 1
 MAX_STEPS = 1000
+SAMPLING_DEFAULTS_FILE = "sampling_defaults.json"
 
 
 class GenerationCancelled(Exception):
     """Raised when a caller's cancel event is set during sampling."""
+
+
+@dataclass(frozen=True)
+class SamplingDefaults:
+    """What a checkpoint samples with unless told otherwise (`sampling_defaults.json` beside
+    `model_index.json`; the published model's defaults otherwise)."""
+
+    sampler: str = "ddim"
+    steps: int = 50
+    guidance: float = 7.5
+
+    @classmethod
+    def read(cls, model_dir: Path) -> "SamplingDefaults":
+        path = Path(model_dir) / SAMPLING_DEFAULTS_FILE
+        if not path.is_file():
+            return cls()
+        try:
+            return cls(**json.loads(path.read_text(encoding="utf-8")))
+        except (json.JSONDecodeError, TypeError) as error:
+            raise UserError(f"{path} is not a valid sampling defaults file ({error}); "
+                            f"expected {{\"sampler\": ..., \"steps\": ..., \"guidance\": ...}}") from None
 
 
 @dataclass(frozen=True)
@@ -59,6 +83,7 @@ class TerrainPipeline:
         self.native_size = components.unet.config.sample_size * self.vae_scale_factor
         self.checkpoint_elevation = read_checkpoint_elevation(components.model_dir)
         self.meters_per_pixel = self.checkpoint_elevation.meters_per_pixel or PUBLISHED_METERS_PER_PIXEL
+        self.defaults = SamplingDefaults.read(components.model_dir)
 
     @classmethod
     def from_pretrained(cls, path_or_repo_id: str | os.PathLike = DEFAULT_REPO_ID, device: str = "cpu",
@@ -83,9 +108,9 @@ class TerrainPipeline:
         self,
         prompt: str,
         seeds: Sequence[int] = (42, 50),
-        steps: int = 50,
-        guidance: float = 7.5,
-        sampler: str = "ddim",
+        steps: int | None = None,
+        guidance: float | None = None,
+        sampler: str | None = None,
         negative_prompt: str = "",
         height: int | None = None,
         width: int | None = None,
@@ -95,7 +120,13 @@ class TerrainPipeline:
         base_m: float | None = None,
     ) -> list[Terrain]:
         """Generate one `Terrain` per seed. Raises `UserError` for bad arguments and
-        `GenerationCancelled` when `cancel` is set."""
+        `GenerationCancelled` when `cancel` is set.
+
+        `steps`, `guidance` and `sampler` default to the checkpoint's `sampling_defaults.json`
+        (DDIM, 50 steps, guidance 7.5 for the published model)."""
+        steps = self.defaults.steps if steps is None else steps
+        guidance = self.defaults.guidance if guidance is None else guidance
+        sampler = self.defaults.sampler if sampler is None else sampler
         height, width = height or self.native_size, width or self.native_size
         self._validate(prompt, seeds, steps, guidance, height, width)
         scale = elevation_scale(prompt, self.checkpoint_elevation, relief_m, base_m)

@@ -105,3 +105,23 @@ def test_hub_repo_offline_and_not_cached_says_how_to_fetch(tmp_path, monkeypatch
     with pytest.raises(UserError, match="hf download NewtNewt/MESA") as error:
         TerrainPipeline.from_pretrained("NewtNewt/MESA")
     assert "\n" not in str(error.value)
+
+
+def test_checkpoint_sampling_defaults_apply_unless_overridden(checkpoint):
+    (checkpoint / "sampling_defaults.json").write_text(json.dumps({"sampler": "unipc", "steps": 3, "guidance": 2.0}))
+    pipe = TerrainPipeline.from_pretrained(checkpoint)
+    [default] = pipe("hills", seeds=[0], height=32, width=32)
+    assert (default.settings.sampler, default.settings.steps, default.settings.guidance) == ("unipc", 3, 2.0)
+    [chosen] = pipe("hills", seeds=[0], steps=2, sampler="ddim", guidance=1.0, height=32, width=32)
+    assert (chosen.settings.sampler, chosen.settings.steps, chosen.settings.guidance) == ("ddim", 2, 1.0)
+
+
+def test_published_layout_without_defaults_samples_like_the_paper(checkpoint):
+    defaults = TerrainPipeline.from_pretrained(checkpoint).defaults
+    assert (defaults.sampler, defaults.steps, defaults.guidance) == ("ddim", 50, 7.5)
+
+
+def test_bad_sampling_defaults_file(checkpoint):
+    (checkpoint / "sampling_defaults.json").write_text('{"sampler": "ddim", "stepz": 3}')
+    with pytest.raises(UserError, match="not a valid sampling defaults file"):
+        TerrainPipeline.from_pretrained(checkpoint)
