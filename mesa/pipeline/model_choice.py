@@ -74,6 +74,8 @@ def load_model(model: str, device: str = "auto", dtype: str = "auto", loader=Ter
     device = pick_device(device)
     torch_dtype = pick_dtype(dtype, device)
     has_bundled = bundled_available() if has_bundled is None else has_bundled
+    if model == BUNDLED_MODEL:
+        return LoadedModel(loader(model, device, torch_dtype), _bundled_banner(device, "it was asked for"))
     if model != "auto":
         pipe = loader(model, device, torch_dtype)
         return LoadedModel(pipe, f"Model: **{pipe.model_id}** on {device} (weights licence: {pipe.components.license}).")
@@ -89,10 +91,13 @@ def load_model(model: str, device: str = "auto", dtype: str = "auto", loader=Ter
     else:
         why = "this machine has no GPU (the full MESA model takes tens of minutes per terrain on a laptop CPU)"
     if has_bundled:
-        pipe = loader(BUNDLED_MODEL, device, torch_dtype)
-        return LoadedModel(pipe, f"Model: **{BUNDLED_MODEL}**, a small demonstration model trained on synthetic terrain, not on "
-                                 f"Earth observation data, running on {device} because "
-                                 f"{why}. Expect rougher terrains than the paper's. {REAL_WEIGHTS_HINT}")
+        return LoadedModel(loader(BUNDLED_MODEL, device, torch_dtype), _bundled_banner(device, why))
     return LoadedModel(None, f"**No model found.** The bundled offline model `{BUNDLED_MODEL}` is not installed, "
                              f"and {why}. Start the app with `python app.py --model PATH` (a MESA-layout folder). "
                              f"{REAL_WEIGHTS_HINT}")
+
+
+def _bundled_banner(device: str, why: str) -> str:
+    return (f"Model: **{BUNDLED_MODEL}**, a small demonstration model trained on synthetic terrain, not on Earth "
+            f"observation data, running on {device} because {why}. Expect rougher terrains than the paper's. "
+            f"{REAL_WEIGHTS_HINT}")

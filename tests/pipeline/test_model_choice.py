@@ -55,3 +55,9 @@ def test_device_and_dtype_choices():
     assert str(pick_dtype("auto", "cuda")) == "torch.float16" and str(pick_dtype("auto", "cpu")) == "torch.float32"
     with pytest.raises(UserError):
         pick_dtype("int8", "cpu")
+
+
+def test_bundled_model_asked_by_name_still_says_what_it_is():
+    loaded = load_model(BUNDLED_MODEL, "cpu", loader=fake_loader([]))
+    assert "trained on synthetic terrain, not on Earth observation data" in loaded.banner
+    assert "hf download NewtNewt/MESA" in loaded.banner

@@ -55,15 +55,16 @@ def _wait_until_up(url: str, process: subprocess.Popen, log_path: Path, timeout_
 
 
 @pytest.fixture(scope="module")
-def app_url(reference_dir, tmp_path_factory):
-    """`python app.py --model <reference pipeline> --port <free port>` as a subprocess."""
+def app_url(tmp_path_factory):
+    """`python app.py --model mesa-tiny --port <free port>` as a subprocess: the bundled offline
+    model, as a first-time user gets it (MESA_E2E_STEPS sets the steps; 4 keeps the test quick)."""
     _require_chromium()
     port = _free_port()
     log_path = tmp_path_factory.mktemp("app") / "app.log"
     with log_path.open("w") as log:
         process = subprocess.Popen(
-            [sys.executable, "app.py", "--model", str(reference_dir / "pipeline"), "--port", str(port), "--steps", "4",
-             "--threads", "1"],
+            [sys.executable, "app.py", "--model", "mesa-tiny", "--port", str(port),
+             "--steps", os.environ.get("MESA_E2E_STEPS", "4"), "--threads", "1"],
             cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "GRADIO_ANALYTICS_ENABLED": "False"},
         )
     url = f"http://127.0.0.1:{port}/"
@@ -188,7 +189,7 @@ def test_two_users_queue_and_keep_their_own_results(app_url, browser):
 
 
 def _check_glb(path: Path) -> None:
-    """A binary glTF with one textured mesh spanning the 32 px tile (31 * 10 m across)."""
+    """A binary glTF with one textured mesh spanning mesa-tiny's 128 px tile (127 * 60 m across)."""
     import trimesh
 
     assert path.read_bytes()[:4] == b"glTF"
@@ -198,5 +199,5 @@ def _check_glb(path: Path) -> None:
     mesh = meshes[0]
     assert len(mesh.faces) > 0
     extent_x = mesh.bounds[1][0] - mesh.bounds[0][0]
-    assert extent_x == pytest.approx(310.0, rel=1e-3)
+    assert extent_x == pytest.approx(7620.0, rel=1e-3)
     assert mesh.visual.uv is not None and mesh.visual.material.baseColorTexture is not None
