@@ -1,4 +1,5 @@
 import json
+import os
 import subprocess
 import sys
 
@@ -77,3 +78,18 @@ def test_no_model_found_is_a_clear_error(tmp_path, monkeypatch, capsys):
     assert main(["generate", "--prompt", "hills", "--device", "cpu", "--out", str(tmp_path)]) == 2
     err = capsys.readouterr().err
     assert "No model found" in err and "hf download NewtNewt/MESA" in err and "Traceback" not in err
+
+
+def test_accelerate_launch_splits_seeds_across_processes(reference_dir, tmp_path):
+    """Two CPU processes under `accelerate launch`: every seed is generated once, by one process."""
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "accelerate.commands.launch", "--cpu", "--num_processes", "2",
+               "--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no",
+               "-m", "mesa", "generate", "--model", str(reference_dir / "pipeline"), "--prompt", "hills",
+               "--seeds", "1", "2", "3", "--steps", "2", "--height", "32", "--width", "32", "--out", str(out)]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=300,
+                            env={**os.environ, "OMP_NUM_THREADS": "1"})
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert sorted(p.name for p in out.iterdir()) == ["hills-seed1", "hills-seed2", "hills-seed3"]
+    lines = [line for line in result.stdout.splitlines() if line.startswith("seed ")]
+    assert sorted(lines) == sorted(set(lines)) and len(lines) == 3

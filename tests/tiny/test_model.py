@@ -41,7 +41,7 @@ def test_resolved_by_name(tiny_model_pipeline):
 def test_cpu_auto_choice_falls_back_to_it():
     loaded = load_model("auto", "cpu")
     assert loaded.pipe.model_id == BUNDLED_MODEL
-    assert "bundled" in loaded.banner and "hf download NewtNewt/MESA" in loaded.banner
+    assert "synthetic terrain" in loaded.banner and "hf download NewtNewt/MESA" in loaded.banner
 
 
 def test_card_says_what_it_is():
