@@ -28,7 +28,8 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from mesa.pipeline.pipeline import TerrainPipeline
-from mesa.tiny.quality import (PROMPTS, Settings, choose_default, prompt_figures, relations, seconds_per_terrain,
+from mesa.pipeline.pipeline import SamplingDefaults
+from mesa.tiny.quality import (PROMPTS, choose_default, prompt_figures, relations, seconds_per_terrain,
                                steps_table)
 
 GUIDANCE = 7.5
@@ -52,10 +53,10 @@ def main() -> int:
 
     table_prompts = [PROMPTS["mountains"], PROMPTS["forest"]]
     rows = steps_table(pipeline, table_prompts, list(range(args.table_seeds)), GUIDANCE)
-    probe = prompt_figures(pipeline, list(range(6)), Settings("ddim", 50, GUIDANCE))
+    probe = prompt_figures(pipeline, list(range(6)), SamplingDefaults("ddim", 50, GUIDANCE))
     tolerance_m = ELEVATION_TOLERANCE_OF_RELIEF * probe["mountains"]["relief_m"]
     default = choose_default(rows, tolerance_m, RGB_TOLERANCE)
-    settings = Settings(default["sampler"], default["steps"], GUIDANCE)
+    settings = SamplingDefaults(default["sampler"], default["steps"], GUIDANCE)
     print(f"{'sampler':8} {'steps':>5} {'elev RMSE m':>11} {'rgb RMSE':>9} {'s/terrain':>9}   (vs 200-step DDIM)")
     for row in rows:
         mark = "  <- default" if row is default else ""

@@ -17,7 +17,6 @@ from pathlib import Path
 
 import torch
 from diffusers import AutoencoderKL
-from diffusers.schedulers.scheduling_utils import SchedulerMixin
 from transformers import CLIPTextModel, CLIPTokenizer
 
 from mesa.errors import UserError

@@ -16,11 +16,11 @@ from __future__ import annotations
 
 import itertools
 import time
-from dataclasses import dataclass
 
 import numpy as np
 
 from mesa.data.synthetic.shading import SUN_ALTITUDE_DEG, SUN_AZIMUTH_DEG, hillshade
+from mesa.pipeline.pipeline import SamplingDefaults
 from mesa.prompts import PromptParts, build_prompt
 from mesa.terrain import Terrain
 
@@ -35,15 +35,6 @@ PROMPTS = {
 SAMPLERS = ("ddim", "dpm++", "unipc")
 STEP_COUNTS = (10, 20, 50)
 REFERENCE = ("ddim", 200)
-
-
-@dataclass(frozen=True)
-class Settings:
-    """How terrains are sampled for a measurement."""
-
-    sampler: str = "ddim"
-    steps: int = 20
-    guidance: float = 7.5
 
 
 def relief_m(terrain: Terrain) -> float:
@@ -82,12 +73,12 @@ def seed_difference_m(first: Terrain, second: Terrain) -> float:
     return float(np.sqrt(np.mean((first.elevation_m - second.elevation_m) ** 2)))
 
 
-def generate(pipeline, prompt: str, seeds: list[int], settings: Settings) -> list[Terrain]:
+def generate(pipeline, prompt: str, seeds: list[int], settings: SamplingDefaults) -> list[Terrain]:
     """One terrain per seed, all seeds in one batch."""
     return pipeline(prompt, seeds=seeds, steps=settings.steps, guidance=settings.guidance, sampler=settings.sampler)
 
 
-def prompt_figures(pipeline, seeds: list[int], settings: Settings) -> dict[str, dict[str, float]]:
+def prompt_figures(pipeline, seeds: list[int], settings: SamplingDefaults) -> dict[str, dict[str, float]]:
     """Per prompt of PROMPTS: mean relief, greenness, snow cover, shading correlation (own and
     shuffled), and the smallest and mean elevation difference between two seeds."""
     figures = {}
@@ -123,12 +114,12 @@ def relations(figures: dict[str, dict[str, float]]) -> dict[str, float]:
 def steps_table(pipeline, prompts: list[str], seeds: list[int], guidance: float) -> list[dict]:
     """Each sampler of SAMPLERS at each of STEP_COUNTS against a 200-step DDIM reference on the
     same seeds: RMS error of elevation_m (metres) and of the colour (0..1), seconds per terrain."""
-    references = {prompt: generate(pipeline, prompt, seeds, Settings(*REFERENCE, guidance)) for prompt in prompts}
+    references = {prompt: generate(pipeline, prompt, seeds, SamplingDefaults(*REFERENCE, guidance)) for prompt in prompts}
     rows = []
     for sampler, steps in itertools.product(SAMPLERS, STEP_COUNTS):
         elevation_errors, colour_errors, started = [], [], time.perf_counter()
         for prompt in prompts:
-            for terrain, reference in zip(generate(pipeline, prompt, seeds, Settings(sampler, steps, guidance)),
+            for terrain, reference in zip(generate(pipeline, prompt, seeds, SamplingDefaults(sampler, steps, guidance)),
                                           references[prompt]):
                 elevation_errors.append(seed_difference_m(terrain, reference))
                 difference = (terrain.rgb.astype(np.float32) - reference.rgb.astype(np.float32)) / 255.0
@@ -148,7 +139,7 @@ def choose_default(rows: list[dict], elevation_tolerance_m: float, rgb_tolerance
     return min(rows, key=lambda row: row["elevation_rmse_m"])
 
 
-def seconds_per_terrain(pipeline, settings: Settings, repeats: int = 3) -> float:
+def seconds_per_terrain(pipeline, settings: SamplingDefaults, repeats: int = 3) -> float:
     """Median wall-clock seconds of one terrain (one seed, text to decoded arrays)."""
     times = []
     for repeat in range(repeats):

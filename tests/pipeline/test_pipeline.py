@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from mesa.errors import UserError
-from mesa.pipeline import GenerationCancelled, TerrainPipeline
+from mesa.pipeline import GenerationCancelled
 from mesa.pipeline.samplers import SAMPLERS
 
 SIZE = 32

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
 
 import pytest
 
 from mesa.pipeline.loading import BUNDLED_MODELS_DIR
-from mesa.tiny.quality import Settings
+from mesa.pipeline.pipeline import SamplingDefaults
 
 MODEL_DIR = BUNDLED_MODELS_DIR / "mesa-tiny"
 SEEDS = list(range(6))  # the issue's minimum: 6 seeds per prompt
@@ -24,9 +23,9 @@ def tiny_model_pipeline():
 
 
 @pytest.fixture(scope="session")
-def default_settings() -> Settings:
+def default_settings() -> SamplingDefaults:
     """The sampler and steps benchmarks/quality_mesa_tiny.py chose (sampling_defaults.json)."""
-    return Settings(**json.loads((MODEL_DIR / "sampling_defaults.json").read_text(encoding="utf-8")))
+    return SamplingDefaults.read(MODEL_DIR)
 
 
 @pytest.fixture(scope="session")
