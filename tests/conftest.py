@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-SHARED = Path(os.environ.get("MESA_SHARED_DIR", REPO_ROOT.parent / "shared"))
-REFERENCE_DIR = SHARED / "fixtures" / "mesa_reference_tiny"
+REFERENCE_DIR = Path(__file__).resolve().parent / "fixtures" / "mesa_reference_tiny"
 
 
 def pytest_configure(config):
@@ -22,9 +20,10 @@ def pytest_configure(config):
 
 @pytest.fixture(scope="session")
 def reference_dir() -> Path:
-    """`../shared/fixtures/mesa_reference_tiny` (set MESA_SHARED_DIR to move it)."""
+    """`tests/fixtures/mesa_reference_tiny`: the published layout with tiny random weights and the
+    reference implementation's outputs (see its README)."""
     if not REFERENCE_DIR.is_dir():
-        pytest.fail(f"reference fixture missing: {REFERENCE_DIR} (set MESA_SHARED_DIR)")
+        pytest.fail(f"reference fixture missing: {REFERENCE_DIR}")
     return REFERENCE_DIR
 
 
@@ -40,3 +39,16 @@ def tiny_pipeline(reference_dir):
     from mesa.pipeline import TerrainPipeline
 
     return TerrainPipeline.from_pretrained(reference_dir / "pipeline")
+
+@pytest.fixture
+def elevation_m() -> np.ndarray:
+    """(17, 23) float64 elevation from -120 m to 880 m with a known min and max."""
+    rows, columns = np.mgrid[0:17, 0:23]
+    elevation = 400 * np.sin(rows / 4.0) * np.cos(columns / 5.0) + 3.0 * columns
+    return -120 + 1000 * (elevation - elevation.min()) / np.ptp(elevation)
+
+
+@pytest.fixture
+def rgb() -> np.ndarray:
+    """(17, 23, 3) uint8 random colour image."""
+    return np.random.default_rng(7).integers(0, 256, (17, 23, 3), dtype=np.uint8)

@@ -10,7 +10,8 @@ from pathlib import Path
 
 from mesa.errors import UserError
 from mesa.export import ENGINES, ExportResult, export_terrain
-from ui.session import Result, Session, safe_name
+from mesa.naming import slug
+from ui.session import Result, Session
 
 DOWNLOAD_FORMATS = ("glb", "obj", "png16", "r16", "exr", "normal")
 ENGINE_LABELS = {"none": "None (metres, any size)", "unreal": "Unreal Engine", "unity": "Unity", "godot": "Godot"}
@@ -44,7 +45,7 @@ def export_downloads(session: Session, result: Result, engine: str, vertical_exa
                      max_triangles: int) -> Downloads:
     """Export `result` (cached per engine, exaggeration and budget) and zip the OBJ and the bundle."""
     engine, vertical_exaggeration, max_triangles = check_options(engine, vertical_exaggeration, max_triangles)
-    folder = session.result_folder(result) / safe_name(f"{engine}_x{vertical_exaggeration:g}_{max_triangles}")
+    folder = session.result_folder(result) / slug(f"{engine}_x{vertical_exaggeration:g}_{max_triangles}", separator="_")
     stem = result.file_stem
     bundle = folder / f"{stem}_{engine}_bundle.zip"
     if not bundle.is_file():

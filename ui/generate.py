@@ -15,7 +15,8 @@ from mesa.pipeline import GenerationCancelled, StepProgress
 from mesa.pipeline.pipeline import warn_if_truncated
 from ui.compose import check_prompt
 from ui.session import Result, Session
-from ui.shading import shaded_relief, side_by_side, upscale_nearest
+from mesa.preview import shaded_relief
+from ui.shading import side_by_side, upscale_nearest
 
 logger = logging.getLogger(__name__)
 

@@ -14,7 +14,8 @@ from mesa.errors import UserError
 from mesa.preview import render_terrain
 from ui.downloads import export_downloads
 from ui.session import Result, Session, short_prompt
-from ui.shading import blend, shaded_relief, side_by_side, upscale_nearest
+from mesa.preview import shaded_relief
+from ui.shading import blend, side_by_side, upscale_nearest
 
 logger = logging.getLogger(__name__)
 

@@ -12,16 +12,10 @@ from pathlib import Path
 
 import numpy as np
 
+from mesa.naming import slug
 from mesa.terrain import Terrain
 
 MAX_HISTORY = 48  # results kept per session; the oldest (and its files) go first
-_UNSAFE = re.compile(r"[^A-Za-z0-9_-]+")
-
-
-def safe_name(text: str, max_chars: int = 48) -> str:
-    """A file-name fragment of ASCII letters, digits, "_" and "-" only (never empty)."""
-    slug = _UNSAFE.sub("_", text).strip("_-")[:max_chars].strip("_-")
-    return slug or "terrain"
 
 
 def short_prompt(prompt: str) -> str:
@@ -51,7 +45,7 @@ class Result:
     @property
     def file_stem(self) -> str:
         """Safe file stem: mesa_<number>_seed<seed>_<prompt words>."""
-        return f"mesa_{self.number:03d}_seed{self.terrain.seed}_{safe_name(short_prompt(self.terrain.prompt), 40)}"
+        return f"mesa_{self.number:03d}_seed{self.terrain.seed}_{slug(short_prompt(self.terrain.prompt), 40, '_', lowercase=False)}"
 
 
 @dataclass

@@ -1,37 +1,9 @@
-"""2D views of a terrain for the gallery and the inspector: hillshade, shaded relief, overlay
-(pure numpy; colour tints come from `mesa.preview`)."""
+"""Image layout for the gallery and the inspector: overlay, side by side, crisp enlargement
+(pure numpy; the shaded relief itself comes from `mesa.preview`)."""
 
 from __future__ import annotations
 
 import numpy as np
-
-from mesa.preview import hypsometric_rgb
-
-
-def hillshade(elevation_m: np.ndarray, meters_per_pixel: float, azimuth_deg: float = 315.0,
-              altitude_deg: float = 45.0, vertical_exaggeration: float = 1.0) -> np.ndarray:
-    """(H, W) float32 in [0, 1]: Lambertian shading of the elevation by a sun at compass
-    `azimuth_deg` (0 = north, 315 = north-west), `altitude_deg` above the horizon.
-
-    Args:
-        elevation_m: (H, W) elevation in metres, row 0 north.
-        meters_per_pixel: ground spacing in metres.
-    """
-    z = np.asarray(elevation_m, dtype=np.float64) * vertical_exaggeration
-    d_north, d_east = np.gradient(z, meters_per_pixel)  # rows run south, so d/d(north) = -d/d(row)
-    d_north = -d_north
-    azimuth, altitude = np.radians(azimuth_deg), np.radians(altitude_deg)
-    sun = np.array([np.sin(azimuth) * np.cos(altitude), np.cos(azimuth) * np.cos(altitude), np.sin(altitude)])
-    normal_length = np.sqrt(d_east**2 + d_north**2 + 1.0)
-    shade = (-d_east * sun[0] - d_north * sun[1] + sun[2]) / normal_length
-    return np.clip(shade, 0.0, 1.0).astype(np.float32)
-
-
-def shaded_relief(elevation_m: np.ndarray, meters_per_pixel: float, vertical_exaggeration: float = 1.0) -> np.ndarray:
-    """(H, W, 3) uint8 hypsometric tints multiplied by a soft hillshade."""
-    tint = hypsometric_rgb(elevation_m).astype(np.float32)
-    shade = hillshade(elevation_m, meters_per_pixel, vertical_exaggeration=vertical_exaggeration)
-    return np.rint(tint * (0.35 + 0.65 * shade[..., None])).astype(np.uint8)
 
 
 def blend(rgb: np.ndarray, relief_rgb: np.ndarray, amount: float) -> np.ndarray:

@@ -1,7 +1,6 @@
 """Exports: meshes (GLB, glTF, OBJ), heightmaps (PNG16, r16, EXR, TIFF, normal map), engine presets
 and the terrain.json sidecar. Heavy libraries are imported inside the writers."""
 
-from mesa.export.cli import add_export_options, export_options
 from mesa.export.engines import ENGINES, EngineSettings
 from mesa.export.exporter import ExportedFile, ExportResult, MeshStats, export_terrain
 from mesa.export.readers import read_elevation, read_rgb
@@ -15,8 +14,6 @@ __all__ = [
     "ExportResult",
     "ExportedFile",
     "MeshStats",
-    "add_export_options",
-    "export_options",
     "export_terrain",
     "parse_formats",
     "read_elevation",

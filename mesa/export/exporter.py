@@ -13,7 +13,7 @@ from mesa.export.atomic import staged_directory
 from mesa.export.engines import ENGINE_FORMATS, ENGINES, EngineSettings, prepare_engine
 from mesa.export.registry import FORMATS, parse_formats
 from mesa.export.sidecar import SIDECAR_NAME, sidecar_document, write_sidecar
-from mesa.export.validate import check_elevation, check_positive, check_rgb
+from mesa.validation import check_elevation, check_positive, check_rgb
 from mesa.geometry import TerrainMesh, add_base, build_grid_mesh, decimate_mesh
 
 

@@ -14,6 +14,7 @@ import numpy as np
 from mesa.errors import UserError
 from mesa.geometry import TerrainMesh, build_grid_mesh, pixel_uv
 from mesa.preview.colors import hypsometric_rgb
+from mesa.validation import check_elevation, check_positive, check_rgb
 
 
 def preview_mesh(
@@ -59,8 +60,6 @@ def render_terrain(
         elevation_deg: camera angle above the horizon.
         max_triangles: the mesh is subsampled to at most this many triangles.
     """
-    from mesa.export.validate import check_elevation, check_positive, check_rgb
-
     elevation = check_elevation(elevation_m)
     rgb = check_rgb(rgb, elevation.shape)
     meters_per_pixel = check_positive("meters_per_pixel", meters_per_pixel)

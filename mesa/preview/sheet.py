@@ -1,5 +1,6 @@
-"""A contact sheet of generated terrains: one row per prompt, one column per seed, each cell the
-colour image beside its elevation (and optionally a 3D render), like Table 2 of the MESA paper."""
+"""Sheets of terrains: `contact_sheet` (one row per prompt, one column per seed, each cell the
+colour image beside its elevation, optionally a 3D render: Table 2 of the MESA paper) and
+`tile_grid` (labelled cells in reading order, e.g. training tiles with their captions)."""
 
 from __future__ import annotations
 
@@ -8,12 +9,13 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from mesa.preview.colors import grayscale_rgb
+from mesa.preview.colors import grayscale_rgb, shaded_relief
 from mesa.terrain import Terrain
 
 _LABEL_PX = 200
 _HEADER_PX = 28
 _GAP_PX = 6
+_CELL_LABEL_PX = 14
 
 
 def contact_sheet(terrains: Sequence[Terrain], tile_px: int = 192, include_render: bool = False) -> np.ndarray:
@@ -60,3 +62,32 @@ def _cell_panels(terrain: Terrain, include_render: bool) -> list[np.ndarray]:
 
         panels.append(render_terrain(terrain.elevation_m, terrain.meters_per_pixel, terrain.rgb, window_size=(512, 512)))
     return panels
+
+
+def tile_grid(cells: Sequence[tuple[str, Terrain]], columns: int = 4, tile_px: int | None = None) -> np.ndarray:
+    """(H, W, 3) uint8 grid of labelled cells, each the colour image beside its shaded relief.
+
+    Args:
+        cells: (label, terrain) pairs in reading order; the label is one line above the cell.
+        columns: cells per row.
+        tile_px: side of each panel in pixels (default: the first terrain's width).
+    """
+    from PIL import Image, ImageDraw
+
+    if not cells:
+        raise ValueError("tile_grid needs at least one cell")
+    if columns < 1:
+        raise ValueError(f"columns must be >= 1, got {columns}")
+    tile_px = tile_px or cells[0][1].rgb.shape[1]
+    cell_w, cell_h = 2 * tile_px + 2 + _GAP_PX, tile_px + _CELL_LABEL_PX + _GAP_PX
+    rows = -(-len(cells) // columns)
+    sheet = Image.new("RGB", (columns * cell_w, rows * cell_h), "white")
+    draw = ImageDraw.Draw(sheet)
+    for k, (label, terrain) in enumerate(cells):
+        x, y = (k % columns) * cell_w, (k // columns) * cell_h
+        panels = [terrain.rgb, shaded_relief(terrain.elevation_m, terrain.meters_per_pixel)]
+        for j, panel in enumerate(panels):
+            image = Image.fromarray(panel).resize((tile_px, tile_px), Image.Resampling.LANCZOS)
+            sheet.paste(image, (x + j * (tile_px + 2), y + _CELL_LABEL_PX))
+        draw.text((x + 1, y + 1), label[: cell_w // 6], fill="black")
+    return np.asarray(sheet)

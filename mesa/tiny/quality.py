@@ -19,7 +19,7 @@ import time
 
 import numpy as np
 
-from mesa.data.synthetic.shading import SUN_ALTITUDE_DEG, SUN_AZIMUTH_DEG, hillshade
+from mesa.geometry.shading import SUN_ALTITUDE_DEG, SUN_AZIMUTH_DEG, hillshade
 from mesa.pipeline.pipeline import SamplingDefaults
 from mesa.prompts import PromptParts, build_prompt
 from mesa.terrain import Terrain

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import numpy as np
 import torch
 from PIL import Image
 
+from mesa.naming import slug
 from mesa.pipeline.loading import Components
 from mesa.pipeline.pipeline import TerrainPipeline
 
@@ -29,14 +29,10 @@ def render_validation(components: Components, prompts: list[str], seed: int, ste
             with torch.autocast(pipeline.device.type, dtype=autocast_dtype, enabled=autocast_dtype is not None):
                 terrain = pipeline(prompt, seeds=[seed], steps=steps, height=size, width=size)[0]
             grey = np.repeat(np.round(terrain.dem * 255).astype(np.uint8)[..., None], 3, axis=-1)
-            path = directory / f"{index:02d}_{slug(prompt)}.png"
+            path = directory / f"{index:02d}_{slug(prompt, 40, '_', empty='empty')}.png"
             Image.fromarray(np.concatenate([terrain.rgb, grey], axis=1)).save(path)
             written.append(path)
     finally:
         components.unet.train(was_training)
     return written
 
-
-def slug(text: str, length: int = 40) -> str:
-    """A file-name-safe prefix of a prompt."""
-    return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")[:length] or "empty"

@@ -10,7 +10,7 @@ from datetime import datetime
 import numpy as np
 import pytest
 
-from mesa.captions import cli
+from mesa.cli import caption as cli
 from mesa.captions.builder import CaptionBuilder, CaptionFacts, month_of
 from mesa.data.geotiff import encode_geotiff
 from mesa.errors import UserError

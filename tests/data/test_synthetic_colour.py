@@ -7,7 +7,7 @@ import numpy as np
 from mesa.data.synthetic.generate import generate_tile
 from mesa.data.synthetic.palettes import PALETTES, snowline_m, summer_weight
 from mesa.data.synthetic.params import landform_relief, sample_params
-from mesa.data.synthetic.shading import SUN_AZIMUTH_DEG, gradient_east_north
+from mesa.geometry.shading import SUN_AZIMUTH_DEG, gradient_east_north
 
 RESOLUTION = 64
 

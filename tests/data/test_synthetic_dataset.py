@@ -9,7 +9,7 @@ import pytest
 
 from mesa.data.sample import TerrainSample
 from mesa.data.synthetic import SyntheticTerrainDataset
-from mesa.data.synthetic.__main__ import main as preview_main
+from mesa.cli import main as mesa_main
 from mesa.data.synthetic.captions import caption_parts, make_caption
 from mesa.data.synthetic.params import MONTHS, biome_phrases, landform_relief
 from mesa.prompts import PromptParts, build_prompt
@@ -109,6 +109,6 @@ def test_captions_follow_the_prompt_grammar_and_drop_parts():
 
 
 def test_preview_writer_writes_a_contact_sheet(tmp_path):
-    assert preview_main(["--out", str(tmp_path), "--n", "2", "--resolution", "32"]) == 0
+    assert mesa_main(["synthetic", "--out", str(tmp_path), "--n", "2", "--resolution", "32"]) == 0
     assert (tmp_path / "contact_sheet.png").stat().st_size > 0
     assert (tmp_path / "0001_rgb.png").exists() and (tmp_path / "0001.txt").read_text().startswith("A Sentinel-2 image")

@@ -8,7 +8,7 @@ from mesa.data.synthetic.hydrology import OUTSIDE, route_flow
 from mesa.data.synthetic.landforms import RECIPES, generate_elevation
 from mesa.data.synthetic.noise import fbm, noise_bands, ridged
 from mesa.data.synthetic.params import landform_relief
-from mesa.data.synthetic.shading import SUN_ALTITUDE_DEG, SUN_AZIMUTH_DEG, gradient_east_north, hillshade
+from mesa.geometry.shading import SUN_ALTITUDE_DEG, SUN_AZIMUTH_DEG, gradient_east_north, hillshade
 
 
 def _relief(elevation_m: np.ndarray) -> float:
@@ -105,7 +105,7 @@ def test_unknown_landform_is_refused():
 
 def test_hillshade_follows_the_documented_sun():
     z = generate_elevation("mountains", (64, 64), 120.0, np.random.default_rng(2), 1500.0, 800.0)
-    shade = hillshade(z, 120.0)
+    shade = hillshade(z, 120.0, SUN_AZIMUTH_DEG, SUN_ALTITUDE_DEG)
     dz_east, dz_north = gradient_east_north(z, 120.0)
     az = np.radians(SUN_AZIMUTH_DEG)
     rise_towards_sun = dz_east * np.sin(az) + dz_north * np.cos(az)

@@ -8,7 +8,7 @@ import json
 import pytest
 
 from mesa.errors import UserError
-from mesa.training import cli
+from mesa.cli import train as cli
 from mesa.training.config import TrainConfig, VaeTrainConfig, build_config
 
 

@@ -9,7 +9,8 @@ import pytest
 from ui.generate import generate
 from ui.inspector import (compare, history_labels, number_from_gallery, prepare_3d_and_downloads, render_3d,
                           select_result, view_2d)
-from ui.session import MAX_HISTORY, Session, safe_name
+from mesa.naming import slug
+from ui.session import MAX_HISTORY, Session
 
 
 @pytest.fixture(scope="module")
@@ -70,8 +71,8 @@ def test_render_and_compare(session):
 
 
 def test_safe_names_and_history_cap(tmp_path, session):
-    assert safe_name("../../etc/passwd; rm -rf") == "etc_passwd_rm_-rf"
-    assert safe_name("日本") == "terrain"
+    assert slug("../../etc/passwd; rm -rf", separator="_", lowercase=False) == "etc_passwd_rm_rf"
+    assert slug("日本") == "terrain"
     capped = Session.create(tmp_path)
     for _ in range(MAX_HISTORY + 2):
         capped.add(session.history[0].terrain, session.history[0].relief_rgb)

@@ -21,7 +21,7 @@ from mesa.data.synthetic.palettes import (
     snowline_m,
     vegetation_colour,
 )
-from mesa.data.synthetic.shading import SUN_ALTITUDE_DEG, SUN_AZIMUTH_DEG, hillshade, slope_deg
+from mesa.geometry.shading import SUN_ALTITUDE_DEG, SUN_AZIMUTH_DEG, hillshade, slope_deg
 from mesa.data.synthetic.water import WaterBodies
 
 ALPINE: tuple[float, float, float] = (0.40, 0.41, 0.30)

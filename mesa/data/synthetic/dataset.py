@@ -10,6 +10,7 @@ from mesa.data.sample import TerrainSample
 from mesa.data.synthetic.captions import make_caption
 from mesa.data.synthetic.generate import MIN_RESOLUTION, TILE_EXTENT_M, generate_tile
 from mesa.data.synthetic.params import SyntheticParams, sample_params
+from mesa.terrain import GenerationSettings, Terrain
 
 
 class SyntheticTerrainDataset:
@@ -74,6 +75,20 @@ class SyntheticTerrainDataset:
             grid_cell=params.grid_cell,
             meters_per_pixel=tile.meters_per_pixel,
         )
+
+    def terrain(self, index: int) -> Terrain:
+        """Sample `index` as a `Terrain`, the form generated terrains take (for side-by-side
+        sheets and the scorecard): rgb as uint8, the unaugmented caption as its prompt, the
+        index as its seed, model id "synthetic"."""
+        params = self.sample_params(index)
+        tile = generate_tile(params, self.resolution, self.meters_per_pixel)
+        elevation_m = tile.elevation_m.astype(np.float32)
+        low, span = float(elevation_m.min()), float(np.ptp(elevation_m))
+        dem = ((elevation_m - low) / span if span > 0 else np.zeros_like(elevation_m)).astype(np.float32)
+        settings = GenerationSettings(make_caption(params, augment=False), height=self.resolution,
+                                      width=self.resolution, relief_m=span, base_m=low, model_id="synthetic")
+        rgb = np.rint(np.clip(tile.rgb, 0.0, 1.0) * 255.0).astype(np.uint8)
+        return Terrain(rgb, dem, elevation_m, tile.meters_per_pixel, int(params.index), settings)
 
     def iter_samples(self, start: int = 0) -> Iterator[TerrainSample]:
         """Samples start, start + 1, ..., len - 1 (resume a run from where it stopped)."""

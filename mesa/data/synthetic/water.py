@@ -9,7 +9,7 @@ from scipy.ndimage import label, maximum
 
 from mesa.data.synthetic.hydrology import Drainage
 from mesa.data.synthetic.palettes import BiomePalette
-from mesa.data.synthetic.shading import slope_deg
+from mesa.geometry.shading import slope_deg
 
 SEA_LEVEL_M = 0.0
 MIN_LAKE_DEPTH_M = 1.0

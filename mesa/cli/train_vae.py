@@ -10,9 +10,9 @@ from __future__ import annotations
 import argparse
 import logging
 
-from mesa.training.cli import FLAGS as TRAIN_FLAGS
-from mesa.training.cli import add_arguments as add_train_arguments
-from mesa.training.cli import config_from_args
+from mesa.cli.train import FLAGS as TRAIN_FLAGS
+from mesa.cli.train import add_arguments as add_train_arguments
+from mesa.cli.train import config_from_args
 from mesa.training.config import VaeTrainConfig
 
 FLAGS = {

@@ -1,4 +1,4 @@
-"""Boundary checks for everything an export is given; each failure is one clear UserError."""
+"""Boundary checks for the arrays and numbers users hand to MESA Studio; each failure is one clear UserError."""
 
 from __future__ import annotations
 

@@ -10,11 +10,12 @@ from mesa.errors import UserError
 
 # command -> (module defining `add_arguments(parser)` and `run(args) -> int`, one-line help)
 COMMANDS = {
-    "generate": ("mesa.pipeline.cli", "generate terrains from a prompt and seeds"),
-    "export": ("mesa.export.cli", "export an elevation map to meshes, heightmaps and engine presets"),
-    "caption": ("mesa.captions.cli", "print the MESA caption for a place and date"),
-    "train": ("mesa.training.cli", "train or fine-tune the MESA UNet"),
-    "train-vae": ("mesa.training.vae_cli", "train or fine-tune the autoencoder"),
+    "generate": ("mesa.cli.generate", "generate terrains from a prompt and seeds"),
+    "export": ("mesa.cli.export", "export an elevation map to meshes, heightmaps and engine presets"),
+    "caption": ("mesa.cli.caption", "print the MESA caption for a place and date"),
+    "train": ("mesa.cli.train", "train or fine-tune the MESA UNet"),
+    "train-vae": ("mesa.cli.train_vae", "train or fine-tune the autoencoder"),
+    "synthetic": ("mesa.cli.synthetic", "preview the synthetic training world (tiles, captions, contact sheet)"),
 }
 
 

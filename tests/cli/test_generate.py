@@ -22,8 +22,8 @@ def test_generate_from_parts_writes_every_file_with_settings(reference_dir, tmp_
     assert code == 0
     folders = sorted((tmp_path / "out").iterdir())
     assert [f.name for f in folders] == [
-        "a-sentinel-2-image-of-montane-forests-and-mounta-seed42",
-        "a-sentinel-2-image-of-montane-forests-and-mounta-seed50",
+        "a-sentinel-2-image-of-montane-forests-and-seed42",
+        "a-sentinel-2-image-of-montane-forests-and-seed50",
     ]
     folder = folders[0]
     rgb = np.asarray(Image.open(folder / "rgb.png"))

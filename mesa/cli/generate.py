@@ -8,14 +8,14 @@ Run under `accelerate launch` to split the (prompt, seed) jobs across processes 
 from __future__ import annotations
 
 import argparse
-import re
 from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
 
 from mesa.errors import UserError
-from mesa.export.cli import add_export_options, export_options
+from mesa.naming import slug
+from mesa.cli.export import add_export_options, export_options
 from mesa.prompts import PromptParts, build_prompt
 
 
@@ -62,11 +62,6 @@ def collect_prompts(args: argparse.Namespace) -> list[str]:
     if parts.present():
         return [build_prompt(parts)]
     raise UserError("give --prompt, --prompts-file, or at least one of --biome/--landform/--country/--month")
-
-
-def slug(text: str, limit: int = 48) -> str:
-    """A file-name-safe version of a prompt: lowercase letters, digits and dashes."""
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:limit].rstrip("-") or "terrain"
 
 
 def write_terrain(terrain, out_dir: Path, model_id: str, options: dict):
