@@ -44,20 +44,21 @@ def main(argv: list[str] | None = None) -> int:
         import torch
 
         torch.set_num_threads(args.threads)
+    from ui.banner import banner
     from ui.layout import Settings, build_app
     from mesa.pipeline.model_choice import load_model
 
     try:
-        loaded = load_model(args.model, args.device, args.dtype)
+        choice = load_model(args.model, args.device, args.dtype)
     except UserError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     root = Path(tempfile.mkdtemp(prefix="mesa-studio-"))
     atexit.register(shutil.rmtree, root, ignore_errors=True)
-    defaults = loaded.pipe.defaults if loaded.pipe is not None else SamplingDefaults()
+    defaults = choice.pipe.defaults if choice.pipe is not None else SamplingDefaults()
     settings = Settings(steps=args.steps or defaults.steps, guidance=defaults.guidance,
                         sampler=args.sampler or defaults.sampler)
-    demo = build_app(loaded.pipe, loaded.banner, root, settings)
+    demo = build_app(choice.pipe, banner(choice), root, settings)
     from ui.layout import CSS
 
     demo.launch(server_name=args.host, server_port=args.port, share=False, allowed_paths=[str(root)], css=CSS,

@@ -3,24 +3,23 @@
 Writes a local dataset in the Hub layout with true Major TOM sizes (1068 x 1068 S2 bands as
 zlib GeoTIFFs, 356 x 356 float32 DEM), then times MajorTomDataset in one process (one core).
 
-    .venv/bin/python benchmarks/bench_data.py [--cells 16] [--resolution 768]
+    .venv/bin/python -m benchmarks.bench_data [--cells 16] [--resolution 768]
 """
 
 from __future__ import annotations
 
 import argparse
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from mesa.data.geotiff import encode_geotiff  # noqa: E402
-from mesa.data.majortom import MajorTomDataset  # noqa: E402
-from mesa.data.majortom_writer import ProductRow, write_collection  # noqa: E402
+from mesa.data.geotiff import encode_geotiff
+from mesa.captions.builder import CaptionBuilder
+from mesa.data.majortom import MajorTomDataset
+from tests.support.majortom_writer import ProductRow, write_collection
 
 PRODUCT = "S2B_MSIL2A_20210814T101031_N0301_R022_T32TMS_20210814T125310"
 
@@ -71,7 +70,7 @@ def main() -> None:
         }
         for name, extra in variants.items():
             dataset = MajorTomDataset(paths["s2l2a"], paths["dem"], resolution=args.resolution, split="all",
-                                      shadow_correction="s2l1c" in extra, **extra)
+                                      shadow_correction="s2l1c" in extra, caption_builder=CaptionBuilder(), **extra)
             rate = time_dataset(dataset, 2 * args.cells)
             print(f"{name:<50s} {rate:6.1f} samples/s per core  ({1000 / rate:6.1f} ms/sample)")
 

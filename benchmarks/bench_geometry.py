@@ -2,8 +2,8 @@
 border-keeping quadric decimation against the published demo's route (KMeans to N vertices, then
 Delaunay) at an equal vertex budget.
 
-    .venv/bin/python benchmarks/bench_geometry.py            # all cases, markdown table
-    .venv/bin/python benchmarks/bench_geometry.py --case glb768
+    .venv/bin/python -m benchmarks.bench_geometry            # all cases, markdown table
+    .venv/bin/python -m benchmarks.bench_geometry --case glb768
 
 Each case runs in a fresh subprocess so its peak RSS is its own. Timings are warm: libraries are
 imported and a tiny export is done first, as in the long-running app.
@@ -22,12 +22,9 @@ from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from mesa.export import export_terrain  # noqa: E402
-from mesa.geometry import build_grid_mesh, decimate_mesh, rasterize_heights  # noqa: E402
-from mesa.preview import hypsometric_rgb  # noqa: E402
+from mesa.export import export_terrain
+from mesa.geometry import build_grid_mesh, decimate_mesh, rasterize_heights
+from mesa.preview import hypsometric_rgb
 
 METERS_PER_PIXEL = 10.0
 

@@ -1,4 +1,4 @@
-"""Throughput of synthetic terrain generation: `python benchmarks/bench_synthetic.py [--resolution 128] [--n 200]`.
+"""Throughput of synthetic terrain generation: `python -m benchmarks.bench_synthetic [--resolution 128] [--n 200]`.
 
 Prints samples per second in one process (generation is single-threaded numpy/scipy); pin it to
 one core with `OMP_NUM_THREADS=1 taskset -c 0` for the one-core figure. Also prints samples per
@@ -9,13 +9,10 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from mesa.data.synthetic import SyntheticTerrainDataset  # noqa: E402
+from mesa.data.synthetic import SyntheticTerrainDataset
 
 
 def main() -> None:

@@ -1,7 +1,7 @@
 """Training step time, throughput and peak memory of the MESA trainer's step (random weights).
 
-    python benchmarks/bench_training.py --preset tiny                       # CPU, seconds
-    python benchmarks/bench_training.py --preset full --mixed-precision bf16 \\
+    python -m benchmarks.bench_training --preset tiny                       # CPU, seconds
+    python -m benchmarks.bench_training --preset full --mixed-precision bf16 \\
         --gradient-checkpointing --batch-sizes 1,2,4,8,16,24,32,48,64      # GPU: largest batch that fits
 
 One step = frozen VAE encode of colour + elevation, frozen CLIP text encode, noise, UNet forward,
@@ -20,15 +20,12 @@ import statistics
 import time
 
 import torch
-import sys
-from pathlib import Path
 
 from diffusers import AutoencoderKL, DDPMScheduler
 from transformers import CLIPTextConfig, CLIPTextModel
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from mesa.models.unet_dem import SD21_768V_CONFIG, UNetDEMConditionModel  # noqa: E402
+from mesa.models.unet_dem import SD21_768V_CONFIG, UNetDEMConditionModel
 from mesa.training.components import SD21_SCHEDULER_CONFIG, StartingPoint
 from mesa.training.config import TrainConfig
 from mesa.training.data import Batch

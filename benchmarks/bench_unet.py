@@ -5,20 +5,17 @@ Prints, for 512 and 768 px and fp32/bf16: one batched classifier-free-guidance c
 measured on this kind of machine (batch 2, 2 cores): 512 px 18 s fp32 / 8.8 s bf16;
 768 px 50.6 s fp32 / 33 s bf16.
 
-    python benchmarks/bench_unet.py [--sizes 512 768] [--dtypes fp32 bf16] [--repeats 2]
+    python -m benchmarks.bench_unet [--sizes 512 768] [--dtypes fp32 bf16] [--repeats 2]
 """
 
 from __future__ import annotations
 
 import argparse
-import sys
 import time
-from pathlib import Path
 
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from mesa.models.unet_dem import SD21_768V_CONFIG, UNetDEMConditionModel  # noqa: E402
+from mesa.models.unet_dem import SD21_768V_CONFIG, UNetDEMConditionModel
 
 REFERENCE_S = {(512, "fp32"): 18.0, (512, "bf16"): 8.8, (768, "fp32"): 50.6, (768, "bf16"): 33.0}
 DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}

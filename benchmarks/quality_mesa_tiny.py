@@ -1,6 +1,6 @@
 """Quality of the bundled mesa-tiny model: prompt response, shading, diversity, steps, speed.
 
-    .venv/bin/python benchmarks/quality_mesa_tiny.py [--model mesa-tiny] [--seeds 8] [--write]
+    .venv/bin/python -m benchmarks.quality_mesa_tiny [--model mesa-tiny] [--seeds 8] [--write]
 
 1. Steps table: DDIM, DPM++ and UniPC at 10/20/50 steps against a 200-step DDIM reference on
    the same seeds (RMS error of elevation_m and colour); the default sampler and steps are the
@@ -18,18 +18,16 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import sys
 import time
 from dataclasses import asdict
 from pathlib import Path
 
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from mesa.pipeline.pipeline import TerrainPipeline
 from mesa.pipeline.pipeline import SamplingDefaults
-from mesa.tiny.quality import (PROMPTS, choose_default, prompt_figures, relations, seconds_per_terrain,
+from recipes.mesa_tiny.quality import (PROMPTS, choose_default, prompt_figures, relations, seconds_per_terrain,
                                steps_table)
 
 GUIDANCE = 7.5

@@ -3,7 +3,7 @@
 #
 #   bash scripts/train_mesa_tiny.sh [--set KEY=VALUE ...]     (about an hour on a 2-core CPU)
 #
-# Runs `python -m mesa.tiny.recipe --config configs/mesa_tiny/recipe.json`: tokenizer and frozen
+# Runs `python -m recipes.mesa_tiny.recipe`: tokenizer and frozen
 # text encoder, synthetic tiles, `train-vae`, `train`, then assembles the model folder. The run
 # folder (runs/mesa_tiny/) keeps checkpoints; run the same command again to resume. Log:
 # runs/mesa_tiny/recipe.log. See docs/mesa_tiny.md.
@@ -14,4 +14,4 @@ PYTHON="${PYTHON:-.venv/bin/python}"
 # made training steps 10-25x slower; on an idle machine this costs a few percent.
 export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-PASSIVE}"
 mkdir -p runs/mesa_tiny
-"$PYTHON" -m mesa.tiny.recipe --config configs/mesa_tiny/recipe.json "$@" 2>&1 | tee -a runs/mesa_tiny/recipe.log
+"$PYTHON" -m recipes.mesa_tiny.recipe "$@" 2>&1 | tee -a runs/mesa_tiny/recipe.log

@@ -16,6 +16,7 @@ import numpy as np
 from mesa.errors import UserError
 from mesa.naming import slug
 from mesa.cli.export import add_export_options, export_options
+from mesa.cli.models import add_model_arguments, load_chosen_model
 from mesa.prompts import PromptParts, build_prompt
 
 
@@ -37,11 +38,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     sampling.add_argument("--width", type=int, default=None)
     sampling.add_argument("--relief-m", type=float, default=None, help="metres from lowest to highest point")
     sampling.add_argument("--base-m", type=float, default=None, help="elevation of the lowest point, metres")
-    model = parser.add_argument_group("model")
-    model.add_argument("--model", default="auto", help="auto, mesa-tiny, a MESA-layout folder or a Hub repo id")
-    model.add_argument("--device", default="auto", help="auto, cpu, cuda or mps")
-    model.add_argument("--dtype", default="auto", help="auto (float16 on a GPU, float32 on the CPU), float32, bfloat16 "
-                       "or float16")
+    add_model_arguments(parser)
     parser.add_argument("--out", type=Path, required=True, help="output folder")
     add_export_options(parser, default_formats="png16")
 
@@ -84,8 +81,6 @@ def write_terrain(terrain, out_dir: Path, model_id: str, options: dict):
 def run(args: argparse.Namespace) -> int:
     from accelerate import PartialState
 
-    from mesa.pipeline.model_choice import load_model
-
     prompts = collect_prompts(args)
     options = export_options(args)
     from mesa.export.registry import parse_formats
@@ -93,12 +88,7 @@ def run(args: argparse.Namespace) -> int:
     parse_formats(options["formats"])  # fail before loading a model
     state = PartialState()
     device = str(state.device) if state.num_processes > 1 else args.device
-    loaded = load_model(args.model, device, args.dtype)
-    if loaded.pipe is None:
-        raise UserError(loaded.banner.replace("**", ""))
-    if state.is_main_process:
-        print(loaded.banner.replace("**", ""))
-    pipe = loaded.pipe
+    pipe = load_chosen_model(args, device, announce=state.is_main_process)
     jobs = [(index, prompt, seed) for index, prompt in enumerate(prompts) for seed in args.seeds]
     with state.split_between_processes(jobs) as my_jobs:
         seeds_by_prompt = defaultdict(list)

@@ -16,7 +16,6 @@ import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pyarrow as pa
@@ -27,12 +26,9 @@ from mesa.data.normalization import ElevationNormalization
 from mesa.data.pairing import CellPair, pair_cells
 from mesa.data.raster import (ReflectanceScaling, choose_crop, crop, resize_nearest, rgb_from_bands,
                               upsample_dem)
-from mesa.data.sample import TerrainSample
+from mesa.data.sample import Captioner, TerrainSample
 from mesa.data.shadow import match_histograms
 from mesa.data.split import HELD_OUT_FRACTION, in_split
-
-if TYPE_CHECKING:
-    from mesa.captions.builder import CaptionBuilder
 
 RGB_BANDS = ("B04", "B03", "B02")
 S2_COLUMNS = (*RGB_BANDS, "cloud_mask")
@@ -144,8 +140,8 @@ class MajorTomDataset:
         normalization: the elevation normalisation the trainer should apply and record with the
             checkpoint; samples themselves stay in metres.
         split: "train", "val" (the deterministic ~10 % held-out cells) or "all".
-        caption_builder: a mesa.captions.CaptionBuilder (default: country, month, landform, with
-            augmentation when crop is "random").
+        caption_builder: writes each cell's caption (a `Captioner`, e.g. mesa.captions.CaptionBuilder:
+            country, month, landform, ecoregion; with augmentation for training).
         seed: drives the visiting order, crops and caption augmentation.
         crop: "random" or "centre".
         shuffle: visit cells in a per-epoch permutation (else sorted by grid cell).
@@ -157,9 +153,9 @@ class MajorTomDataset:
     def __init__(self, s2l2a: MajorTomSource | str | Path, dem: MajorTomSource | str | Path,
                  s2l1c: MajorTomSource | str | Path | None = None, resolution: int = 768,
                  normalization: ElevationNormalization | None = None, split: str = "train",
-                 caption_builder: CaptionBuilder | None = None, seed: int = 0, crop: str = "random", shuffle: bool = True,
+                 seed: int = 0, crop: str = "random", shuffle: bool = True,
                  scaling: ReflectanceScaling = ReflectanceScaling(), shadow_correction: bool = True,
-                 held_out_fraction: float = HELD_OUT_FRACTION) -> None:
+                 held_out_fraction: float = HELD_OUT_FRACTION, *, caption_builder: Captioner) -> None:
         if crop not in CROP_MODES:
             raise ValueError(f"crop mode {crop!r} is not one of {CROP_MODES}")
         if resolution < 8 or resolution % 8:
@@ -169,7 +165,7 @@ class MajorTomDataset:
         self.resolution, self.split, self.seed, self.crop, self.shuffle = resolution, split, seed, crop, shuffle
         self.normalization = normalization or ElevationNormalization()
         self.scaling, self.shadow_correction = scaling, shadow_correction
-        self.caption_builder = caption_builder or _default_caption_builder(augment=crop == "random")
+        self.caption_builder = caption_builder
         all_pairs = pair_cells(self.s2l2a.read_metadata(), self.dem.read_metadata(),
                                None if self.s2l1c is None else self.s2l1c.read_metadata())
         self.grid_cells = [pair.grid_cell for pair in all_pairs]
@@ -234,9 +230,3 @@ class MajorTomDataset:
 
 def _as_source(location: MajorTomSource | str | Path) -> MajorTomSource:
     return location if isinstance(location, MajorTomSource) else MajorTomSource.open(location)
-
-
-def _default_caption_builder(augment: bool) -> CaptionBuilder:
-    from mesa.captions.builder import CaptionBuilder
-
-    return CaptionBuilder(augment=augment)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Protocol
 
 import numpy as np
 
@@ -27,3 +29,12 @@ class TerrainSample:
     caption: str
     grid_cell: str
     meters_per_pixel: float = 10.0
+
+
+class Captioner(Protocol):
+    """Writes the caption of a training cell from its place, date and elevation (the data readers
+    take one; `mesa.captions.CaptionBuilder` is the MESA recipe's)."""
+
+    def caption(self, lat_deg: float, lon_deg: float, when: str | date | datetime,
+                elevation_m: np.ndarray | None = None, valid: np.ndarray | None = None,
+                meters_per_pixel: float = 10.0, rng: np.random.Generator | None = None) -> str: ...

@@ -2,8 +2,8 @@
 
 With a CUDA or MPS GPU: the published MESA weights (Hub cache, or a download). On a CPU-only
 machine, or offline without cached weights: the bundled offline model, because the full model
-takes tens of minutes per terrain on a laptop CPU. Nothing found: no pipeline, and a banner that
-says how to get one.
+takes tens of minutes per terrain on a laptop CPU. Nothing found: no pipeline. The result is a
+`ModelChoice`; the app and the command line each put it into words.
 """
 
 from __future__ import annotations
@@ -21,17 +21,30 @@ logger = logging.getLogger(__name__)
 
 BUNDLED_MODEL = "mesa-tiny"
 DTYPES = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}
-REAL_WEIGHTS_HINT = (f"For the published weights, fetch them once with `hf download {DEFAULT_REPO_ID}`, then run "
-                     f"`python app.py --model {DEFAULT_REPO_ID} --device cuda` on a machine with an NVIDIA GPU "
-                     "(or `--device mps` on Apple silicon).")
+FETCH_COMMAND = f"hf download {DEFAULT_REPO_ID}"
+NO_GPU = "this machine has no GPU (the full MESA model takes tens of minutes per terrain on a laptop CPU)"
 
 
 @dataclass(frozen=True)
-class LoadedModel:
-    """The pipeline (None when no model could be found) and the banner shown above the app."""
+class ModelChoice:
+    """Which model runs, where, and why; each front end words it (the app's banner, the CLI's line).
+
+    Attributes:
+        pipe: the loaded pipeline, None when no model could be found.
+        kind: "published" (NewtNewt/MESA), "bundled" (the offline demonstration model), "custom"
+            (a folder or repo the user named) or "none".
+        model_id: the model's id or folder (None for "none").
+        device: where it runs ("cpu", "cuda", "mps").
+        reason: why this model was chosen, in plain words (empty when it was asked for by name).
+        license: the weights' licence, when known.
+    """
 
     pipe: TerrainPipeline | None
-    banner: str
+    kind: str
+    model_id: str | None
+    device: str
+    reason: str = ""
+    license: str | None = None
 
 
 def pick_device(requested: str) -> str:
@@ -65,39 +78,31 @@ def bundled_available() -> bool:
 
 
 def load_model(model: str, device: str = "auto", dtype: str = "auto", loader=TerrainPipeline.from_pretrained,
-               has_bundled: bool | None = None) -> LoadedModel:
+               has_bundled: bool | None = None) -> ModelChoice:
     """Load the requested model; "auto" chooses as described in docs/app.md.
 
-    An explicit model that cannot be loaded raises UserError; with "auto" the app still starts,
-    with a banner that says what is missing and how to get it.
+    An explicit model that cannot be loaded raises UserError; with "auto" the caller still gets a
+    choice (kind "none" when nothing could be found) whose reason says what is missing.
     """
     device = pick_device(device)
     torch_dtype = pick_dtype(dtype, device)
     has_bundled = bundled_available() if has_bundled is None else has_bundled
     if model == BUNDLED_MODEL:
-        return LoadedModel(loader(model, device, torch_dtype), _bundled_banner(device, "it was asked for"))
+        return _choice(loader(model, device, torch_dtype), "bundled", device)
     if model != "auto":
-        pipe = loader(model, device, torch_dtype)
-        return LoadedModel(pipe, f"Model: **{pipe.model_id}** on {device} (weights licence: {pipe.components.license}).")
-    why = ""
+        return _choice(loader(model, device, torch_dtype), "custom", device)
     if device in ("cuda", "mps"):
         try:
-            pipe = loader(DEFAULT_REPO_ID, device, torch_dtype)
-            return LoadedModel(pipe, f"Model: **{DEFAULT_REPO_ID}** (published MESA weights, licence: "
-                                     f"{pipe.components.license}) on {device}.")
+            return _choice(loader(DEFAULT_REPO_ID, device, torch_dtype), "published", device)
         except UserError as error:
             logger.warning("published weights unavailable: %s", error)
-            why = f"the published weights could not be loaded ({error})"
+            reason = f"the published weights could not be loaded ({error})"
     else:
-        why = "this machine has no GPU (the full MESA model takes tens of minutes per terrain on a laptop CPU)"
+        reason = NO_GPU
     if has_bundled:
-        return LoadedModel(loader(BUNDLED_MODEL, device, torch_dtype), _bundled_banner(device, why))
-    return LoadedModel(None, f"**No model found.** The bundled offline model `{BUNDLED_MODEL}` is not installed, "
-                             f"and {why}. Start the app with `python app.py --model PATH` (a MESA-layout folder). "
-                             f"{REAL_WEIGHTS_HINT}")
+        return _choice(loader(BUNDLED_MODEL, device, torch_dtype), "bundled", device, reason)
+    return ModelChoice(None, "none", None, device, f"the bundled offline model {BUNDLED_MODEL} is not installed, and {reason}")
 
 
-def _bundled_banner(device: str, why: str) -> str:
-    return (f"Model: **{BUNDLED_MODEL}**, a small demonstration model trained on synthetic terrain, not on Earth "
-            f"observation data, running on {device} because {why}. Expect rougher terrains than the paper's. "
-            f"{REAL_WEIGHTS_HINT}")
+def _choice(pipe: TerrainPipeline, kind: str, device: str, reason: str = "") -> ModelChoice:
+    return ModelChoice(pipe, kind, pipe.model_id, device, reason, pipe.components.license)

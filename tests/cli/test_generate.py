@@ -77,7 +77,7 @@ def test_no_model_found_is_a_clear_error(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(model_choice, "bundled_available", lambda: False)
     assert main(["generate", "--prompt", "hills", "--device", "cpu", "--out", str(tmp_path)]) == 2
     err = capsys.readouterr().err
-    assert "No model found" in err and "hf download NewtNewt/MESA" in err and "Traceback" not in err
+    assert "no model found" in err and "hf download NewtNewt/MESA" in err and "Traceback" not in err
 
 
 def test_accelerate_launch_splits_seeds_across_processes(reference_dir, tmp_path):

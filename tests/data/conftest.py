@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 
 from mesa.data.geotiff import encode_geotiff
-from mesa.data.majortom_writer import ProductRow, write_collection
+from tests.support.majortom_writer import ProductRow, write_collection
 
 S2_SIZE, DEM_SIZE = 96, 32
 TIMESTAMP = "20210814T101031"

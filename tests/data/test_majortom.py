@@ -7,6 +7,7 @@ import warnings
 import numpy as np
 import pytest
 
+from mesa.captions.builder import CaptionBuilder
 from mesa.data.majortom import MajorTomDataset
 from mesa.data.raster import mask_to_latent
 from mesa.data.sample import TerrainSample
@@ -14,7 +15,8 @@ from mesa.prompts import PREFIX
 
 
 def dataset(dirs, **kwargs) -> MajorTomDataset:
-    options = dict(s2l1c=dirs.get("s2l1c"), resolution=64, split="all", seed=3, crop="random")
+    options = dict(s2l1c=dirs.get("s2l1c"), resolution=64, split="all", seed=3, crop="random",
+                   caption_builder=CaptionBuilder())
     options.update(kwargs)
     return MajorTomDataset(dirs["s2l2a"], dirs["dem"], **options)
 
@@ -132,7 +134,8 @@ def test_bad_arguments_are_refused(majortom_dirs):
 
 def test_true_major_tom_sizes(tmp_path, write_majortom):
     dirs = write_majortom(tmp_path, s2_size=1068, dem_size=356, with_l1c=False)
-    data = MajorTomDataset(dirs["s2l2a"], dirs["dem"], resolution=768, split="all", crop="centre", shuffle=False)
+    data = MajorTomDataset(dirs["s2l2a"], dirs["dem"], resolution=768, split="all", crop="centre", shuffle=False,
+                           caption_builder=CaptionBuilder(augment=False))
     sample = data.sample_at(0)
     assert sample.rgb.shape == (768, 768, 3) and sample.elevation_m.shape == (768, 768)
     assert sample.valid_mask.all()

@@ -5,6 +5,7 @@ from types import SimpleNamespace
 import pytest
 
 from mesa.errors import UserError
+from ui.banner import banner
 from mesa.pipeline.model_choice import BUNDLED_MODEL, load_model, pick_device, pick_dtype
 
 
@@ -21,24 +22,24 @@ def test_cpu_runs_the_bundled_model_and_says_why():
     calls = []
     loaded = load_model("auto", "cpu", loader=fake_loader(calls), has_bundled=True)
     assert calls == [(BUNDLED_MODEL, "cpu")]
-    assert "no GPU" in loaded.banner and "--model NewtNewt/MESA" in loaded.banner
+    assert "no GPU" in banner(loaded) and "--model NewtNewt/MESA" in banner(loaded)
 
 
 def test_cpu_without_bundled_model_starts_with_a_clear_message():
     calls = []
     loaded = load_model("auto", "cpu", loader=fake_loader(calls), has_bundled=False)
     assert loaded.pipe is None and calls == []
-    assert "No model found" in loaded.banner and "--model" in loaded.banner
+    assert "No model found" in banner(loaded) and "--model" in banner(loaded)
 
 
 def test_gpu_prefers_published_weights_then_falls_back_offline(monkeypatch):
     monkeypatch.setattr("torch.cuda.is_available", lambda: True)
     calls = []
     loaded = load_model("auto", "cuda", loader=fake_loader(calls), has_bundled=True)
-    assert calls == [("NewtNewt/MESA", "cuda")] and "published" in loaded.banner
+    assert calls == [("NewtNewt/MESA", "cuda")] and "published" in banner(loaded)
     calls = []
     loaded = load_model("auto", "cuda", loader=fake_loader(calls, fail={"NewtNewt/MESA"}), has_bundled=True)
-    assert [c[0] for c in calls] == ["NewtNewt/MESA", BUNDLED_MODEL] and "could not be loaded" in loaded.banner
+    assert [c[0] for c in calls] == ["NewtNewt/MESA", BUNDLED_MODEL] and "could not be loaded" in banner(loaded)
 
 
 def test_explicit_model_is_loaded_or_fails_loudly():
@@ -59,5 +60,5 @@ def test_device_and_dtype_choices():
 
 def test_bundled_model_asked_by_name_still_says_what_it_is():
     loaded = load_model(BUNDLED_MODEL, "cpu", loader=fake_loader([]))
-    assert "trained on synthetic terrain, not on Earth observation data" in loaded.banner
-    assert "hf download NewtNewt/MESA" in loaded.banner
+    assert "trained on synthetic terrain, not on Earth observation data" in banner(loaded)
+    assert "hf download NewtNewt/MESA" in banner(loaded)

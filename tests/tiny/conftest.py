@@ -31,6 +31,6 @@ def default_settings() -> SamplingDefaults:
 @pytest.fixture(scope="session")
 def prompt_figures_at_default(tiny_model_pipeline, default_settings):
     """Per-prompt figures over SEEDS at the default settings (computed once for every test)."""
-    from mesa.tiny.quality import prompt_figures
+    from recipes.mesa_tiny.quality import prompt_figures
 
     return prompt_figures(tiny_model_pipeline, SEEDS, default_settings)

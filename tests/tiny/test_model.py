@@ -6,6 +6,7 @@ import json
 
 from mesa.pipeline.elevation import read_checkpoint_elevation
 from mesa.pipeline.loading import read_license, read_model_index
+from ui.banner import banner
 from mesa.pipeline.model_choice import BUNDLED_MODEL, load_model
 from tests.tiny.conftest import MODEL_DIR
 
@@ -41,7 +42,7 @@ def test_resolved_by_name(tiny_model_pipeline):
 def test_cpu_auto_choice_falls_back_to_it():
     loaded = load_model("auto", "cpu")
     assert loaded.pipe.model_id == BUNDLED_MODEL
-    assert "synthetic terrain" in loaded.banner and "hf download NewtNewt/MESA" in loaded.banner
+    assert "synthetic terrain" in banner(loaded) and "hf download NewtNewt/MESA" in banner(loaded)
 
 
 def test_card_says_what_it_is():

@@ -13,7 +13,7 @@ import time
 import numpy as np
 
 from mesa.pipeline.pipeline import SamplingDefaults
-from mesa.tiny.quality import PROMPTS, REFERENCE, generate, relations, seed_difference_m
+from recipes.mesa_tiny.quality import PROMPTS, REFERENCE, generate, relations, seed_difference_m
 
 
 def test_mountains_have_at_least_twice_the_relief_of_plains(prompt_figures_at_default):

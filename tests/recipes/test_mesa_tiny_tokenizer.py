@@ -9,7 +9,7 @@ import pytest
 from transformers import CLIPTokenizer
 
 from mesa.prompts import PromptParts, build_prompt, load_vocabulary
-from mesa.tiny.tokenizer import EOS, MAX_LENGTH, learn_merges, merge_pair, vocabulary_phrases, write_tokenizer
+from recipes.mesa_tiny.tokenizer import EOS, MAX_LENGTH, learn_merges, merge_pair, vocabulary_phrases, write_tokenizer
 from tests.tiny.conftest import MODEL_DIR
 
 

@@ -14,7 +14,7 @@ import torch
 from diffusers import DDIMScheduler
 from transformers import CLIPTextConfig, CLIPTextModel, CLIPTokenizer
 
-from mesa.tiny.tokenizer import BOS, EOS, MAX_LENGTH, write_tokenizer
+from recipes.mesa_tiny.tokenizer import BOS, EOS, MAX_LENGTH, write_tokenizer
 
 
 def text_encoder_config(values: dict, tokenizer: CLIPTokenizer) -> CLIPTextConfig:

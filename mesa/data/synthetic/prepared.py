@@ -1,8 +1,8 @@
-"""The mesa-tiny training set: synthetic tiles generated once into arrays, then read by position.
+"""Prepared synthetic tiles: generated once into arrays, then read by position (a training source).
 
 Generating a 128 px synthetic tile takes ~0.1 s of CPU (flow routing, erosion), as long as a
-training step of the tiny model, so the recipe prepares a fixed set of tiles first (in parallel)
-and every epoch re-reads it. Captions are re-drawn per read position: the four descriptors of a
+training step of a tiny model, so a training run prepares a fixed set of tiles first (in
+parallel) and every epoch re-reads it. Captions are re-drawn per read position: the four descriptors of a
 tile are stored, and a position-seeded `drop_random_parts` picks which to keep, as the synthetic
 dataset does per index.
 """
@@ -17,13 +17,13 @@ from pathlib import Path
 import numpy as np
 
 from mesa.data.sample import TerrainSample
-from mesa.data.synthetic import SyntheticTerrainDataset
 from mesa.data.synthetic.captions import caption_parts
+from mesa.data.synthetic.dataset import SyntheticTerrainDataset
 from mesa.data.synthetic.generate import generate_tile
+from mesa.data.synthetic.params import STREAM_CAPTION
 from mesa.prompts import PromptParts, build_prompt, drop_random_parts
 
 ARRAYS = ("rgb", "elevation_m")
-STREAM_CAPTION = 7
 
 
 def _generate(args: tuple[int, int, int]) -> tuple[np.ndarray, np.ndarray, dict, float]:

@@ -1,13 +1,16 @@
-"""The mesa-tiny recipe: `python -m mesa.tiny.recipe [--config configs/mesa_tiny/recipe.json]`.
+"""The mesa-tiny recipe: `python -m recipes.mesa_tiny.recipe [--config recipes/mesa_tiny/configs/recipe.json]`.
+
+Every relative path in the recipe file is read relative to that file's folder, so the recipe runs
+the same from any working directory.
 
 Stages (each skipped or resumed when its output exists, so an interrupted run continues):
 
     1. components   tokenizer learnt from the prompt vocabulary, random frozen CLIP text encoder,
                     DDIM scheduler (SD 2.1 v-prediction, zero terminal SNR)      -> run/components/
     2. tiles        synthetic terrain tiles, generated once                     -> run/tiles/
-    3. train-vae    AutoencoderKL from configs/mesa_tiny/vae.json on 64 px crops -> run/vae/vae/
-    4. train        UNetDEMConditionModel from configs/mesa_tiny/unet.json       -> run/unet/model/
-    5. assemble     the model, its card, metrics and validation images          -> assets/models/mesa-tiny/
+    3. train-vae    AutoencoderKL from configs/vae.json on 64 px crops           -> run/vae/vae/
+    4. train        UNetDEMConditionModel from configs/unet.json                -> run/unet/model/
+    5. assemble     the model, its card, metrics and validation images          -> model_dir
 
 Stages 3 and 4 are the repository's trainers (`mesa.training`), given the prepared tiles.
 """
@@ -17,50 +20,59 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import logging
-import os
 import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from mesa.atomic import staged_directory
 from mesa.errors import UserError
-from mesa.tiny.components import read_json, write_components
-from mesa.tiny.data import PreparedTiles, prepare_tiles
-from mesa.tiny.model_card import write_model_card
+from recipes.mesa_tiny.components import read_json, write_components
+from mesa.data.synthetic.prepared import PreparedTiles, prepare_tiles
+from recipes.mesa_tiny.model_card import write_model_card
 from mesa.training.config import TrainConfig, VaeTrainConfig, build_config, coerce
 
 logger = logging.getLogger("mesa.tiny.recipe")
-DEFAULT_CONFIG = "configs/mesa_tiny/recipe.json"
+DEFAULT_CONFIG = Path(__file__).resolve().parent / "configs" / "recipe.json"
+PATH_FIELDS = ("run_dir", "model_dir", "text_encoder_config", "vae_config", "unet_config", "scheduler_config",
+               "vae_train_config", "train_config")
 QUALITY_FILES = ("quality.json", "sampling_defaults.json")  # written by benchmarks/quality_mesa_tiny.py
 
 
 @dataclass
 class RecipeConfig:
-    """recipe.json: where things go and the one seed everything is drawn from."""
+    """recipe.json: where things go and the one seed everything is drawn from (paths absolute
+    after `read_recipe`)."""
 
     seed: int = 0
     tiles: int = 2400  # synthetic tiles prepared once and re-read every epoch
     workers: int = 2  # processes generating tiles
     vae_crop: int = 64  # the VAE trains on crops of this side, pixels
-    run_dir: str = "runs/mesa_tiny"
-    model_dir: str = "assets/models/mesa-tiny"
-    text_encoder_config: str = "configs/mesa_tiny/text_encoder.json"
-    vae_config: str = "configs/mesa_tiny/vae.json"
-    unet_config: str = "configs/mesa_tiny/unet.json"
-    scheduler_config: str = "configs/mesa_tiny/scheduler.json"
-    vae_train_config: str = "configs/mesa_tiny/vae_train.json"
-    train_config: str = "configs/mesa_tiny/train.json"
+    run_dir: str = "../../../runs/mesa_tiny"
+    model_dir: str = "../../../assets/models/mesa-tiny"
+    text_encoder_config: str = "text_encoder.json"
+    vae_config: str = "vae.json"
+    unet_config: str = "unet.json"
+    scheduler_config: str = "scheduler.json"
+    vae_train_config: str = "vae_train.json"
+    train_config: str = "train.json"
 
 
 def read_recipe(path: str | Path, overrides: dict[str, str]) -> RecipeConfig:
-    """The recipe from its JSON file, then KEY=VALUE overrides; unknown keys are errors."""
+    """The recipe from its JSON file, then KEY=VALUE overrides; unknown keys are errors. Relative
+    paths (in the file or the overrides) are resolved against the recipe file's folder."""
+    path = Path(path)
+    if not path.is_file():
+        raise UserError(f"recipe file not found: {path}")
     values = {**read_json(path), **overrides}
     hints = {f.name: f.type for f in dataclasses.fields(RecipeConfig)}
     unknown = sorted(set(values) - set(hints))
     if unknown:
         raise UserError(f"unknown recipe setting(s) {', '.join(unknown)}; accepted: {', '.join(sorted(hints))}")
     kinds = {"int": int, "str": str}
-    return RecipeConfig(**{key: coerce(value, kinds[hints[key]], key) for key, value in values.items()})
+    recipe = RecipeConfig(**{key: coerce(value, kinds[hints[key]], key) for key, value in values.items()})
+    base = path.resolve().parent
+    return dataclasses.replace(recipe, **{name: str((base / getattr(recipe, name)).resolve()) for name in PATH_FIELDS})
 
 
 def trainer_configs(recipe: RecipeConfig) -> tuple[VaeTrainConfig, TrainConfig]:
@@ -114,33 +126,30 @@ def run_recipe(recipe: RecipeConfig) -> Path:
 
 def assemble(recipe: RecipeConfig, model: Path) -> Path:
     """Copy the exported model, its training record (configs, metrics, validation images) and a
-    model card into `recipe.model_dir`, replacing what was there (the quality figures are kept)."""
+    model card into `recipe.model_dir`, replacing what was there in one step (the quality figures
+    are kept)."""
     run, target = Path(recipe.run_dir), Path(recipe.model_dir)
-    temporary = target.with_name(f".{target.name}.tmp")
-    shutil.rmtree(temporary, ignore_errors=True)
-    shutil.copytree(model, temporary)
-    record = temporary / "training"
-    (record / "configs").mkdir(parents=True)
-    for path in (recipe.text_encoder_config, recipe.scheduler_config, recipe.vae_config, recipe.unet_config,
-                 recipe.vae_train_config, recipe.train_config):
-        shutil.copy(path, record / "configs" / Path(path).name)
-    shutil.copy(run / "vae" / "metrics.jsonl", record / "vae_metrics.jsonl")
-    shutil.copy(run / "unet" / "metrics.jsonl", record / "metrics.jsonl")
-    if (run / "unet" / "validation").is_dir():
-        shutil.copytree(run / "unet" / "validation", record / "validation")
-    for name in QUALITY_FILES:
-        if (target / name).is_file():
-            shutil.copy(target / name, temporary / name)
-    write_model_card(temporary)
-    if target.exists():
-        shutil.rmtree(target)
-    os.replace(temporary, target)
+    with staged_directory(target) as staging:
+        shutil.copytree(model, staging, dirs_exist_ok=True)
+        record = staging / "training"
+        (record / "configs").mkdir(parents=True)
+        for path in (recipe.text_encoder_config, recipe.scheduler_config, recipe.vae_config, recipe.unet_config,
+                     recipe.vae_train_config, recipe.train_config):
+            shutil.copy(path, record / "configs" / Path(path).name)
+        shutil.copy(run / "vae" / "metrics.jsonl", record / "vae_metrics.jsonl")
+        shutil.copy(run / "unet" / "metrics.jsonl", record / "metrics.jsonl")
+        if (run / "unet" / "validation").is_dir():
+            shutil.copytree(run / "unet" / "validation", record / "validation")
+        for name in QUALITY_FILES:
+            if (target / name).is_file():
+                shutil.copy(target / name, staging / name)
+        write_model_card(staging)
     logger.info("wrote %s", target)
     return target
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m mesa.tiny.recipe", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m recipes.mesa_tiny.recipe", description=__doc__.splitlines()[0])
     parser.add_argument("--config", default=DEFAULT_CONFIG, help=f"recipe file (default {DEFAULT_CONFIG})")
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                         help="override a recipe setting, e.g. --set run_dir=/tmp/tiny (repeatable)")

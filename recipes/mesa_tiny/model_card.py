@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from mesa.tiny.components import read_json
+from recipes.mesa_tiny.components import read_json
 from mesa.training.metrics import read_metrics
 
 CARD = """---
@@ -40,7 +40,7 @@ Native size {native} px ({extent_km:.2f} km). Captions: "A Sentinel-2 image of {
 {{landform}} in {{country}} in {{month}}", any subset of the four parts.
 
 ## Training
-`bash scripts/train_mesa_tiny.sh` (configs in `configs/mesa_tiny/`, copied to `training/configs/`).
+`bash scripts/train_mesa_tiny.sh` (configs in `recipes/mesa_tiny/configs/`, copied to `training/configs/`).
 VAE: {vae_steps} steps, final reconstruction loss {vae_loss:.4f} ({vae_minutes:.0f} min). UNet:
 {unet_steps} steps, final loss {unet_loss:.4f} ({unet_minutes:.0f} min). Metrics: `training/*.jsonl`; validation images:
 `training/validation/`.
@@ -53,7 +53,7 @@ VAE: {vae_steps} steps, final reconstruction loss {vae_loss:.4f} ({vae_minutes:.
 def summarise_quality(quality: dict | None) -> str:
     """The figures and the steps table from quality.json (written by benchmarks/quality_mesa_tiny.py)."""
     if not quality:
-        return "Not measured yet: run `python benchmarks/quality_mesa_tiny.py --write`."
+        return "Not measured yet: run `python -m benchmarks.quality_mesa_tiny --write`."
     settings = quality["settings"]
     lines = [f"Measured by `benchmarks/quality_mesa_tiny.py` over {quality['seeds']} seeds per prompt at the "
              f"default settings ({settings['sampler']}, {settings['steps']} steps, guidance {settings['guidance']}; "

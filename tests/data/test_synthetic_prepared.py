@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from mesa.data.synthetic import SyntheticTerrainDataset
-from mesa.tiny.data import PreparedTiles, prepare_tiles
+from mesa.data.synthetic.prepared import PreparedTiles, prepare_tiles
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,30 @@
+"""The mesa-tiny recipe reads its paths relative to its own file, not the working directory."""
+
+from pathlib import Path
+
+import pytest
+
+from mesa.errors import UserError
+from recipes.mesa_tiny.recipe import DEFAULT_CONFIG, read_recipe, trainer_configs
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_paths_resolve_against_the_recipe_file_from_any_directory(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    recipe = read_recipe(DEFAULT_CONFIG, {})
+    assert Path(recipe.model_dir) == REPO_ROOT / "assets" / "models" / "mesa-tiny"
+    assert Path(recipe.run_dir) == REPO_ROOT / "runs" / "mesa_tiny"
+    assert Path(recipe.unet_config).is_file() and Path(recipe.train_config).is_file()
+    vae_config, train_config = trainer_configs(recipe)
+    assert Path(train_config.output_dir) == REPO_ROOT / "runs" / "mesa_tiny" / "unet"
+    assert vae_config.elevation_max_m == train_config.elevation_max_m
+
+
+def test_overrides_are_relative_to_the_recipe_file_too_and_unknown_keys_refused(tmp_path):
+    recipe = read_recipe(DEFAULT_CONFIG, {"run_dir": str(tmp_path / "run"), "seed": "3"})
+    assert recipe.run_dir == str(tmp_path / "run") and recipe.seed == 3
+    with pytest.raises(UserError, match="unknown recipe setting"):
+        read_recipe(DEFAULT_CONFIG, {"epochs": "3"})
+    with pytest.raises(UserError, match="recipe file not found"):
+        read_recipe(tmp_path / "missing.json", {})
