@@ -35,6 +35,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """`mesa-studio` (the installed console script) and `python app.py`: the app; with a command
+    name first (`mesa-studio generate ...`), that command of `python -m mesa`."""
+    argv = sys.argv[1:] if argv is None else argv
+    from mesa.cli import COMMANDS
+
+    if argv and argv[0] in COMMANDS:
+        from mesa.cli import main as run_command
+
+        return run_command(argv)
     args = parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     if args.threads is not None:

@@ -13,7 +13,9 @@ from pathlib import Path
 
 import numpy as np
 
-VOCAB_DIR = Path(__file__).resolve().parent.parent / "assets" / "vocab"
+from mesa.resources import asset_path
+
+VOCAB_DIR = asset_path("vocab")
 PREFIX = "A Sentinel-2 image"
 
 

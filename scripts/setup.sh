@@ -13,10 +13,12 @@ if [ ! -x .venv/bin/python ]; then
 fi
 .venv/bin/python -m pip install --quiet --upgrade pip
 if [ "$dev" = 1 ]; then
-  .venv/bin/python -m pip install --quiet -r requirements-dev.txt
+  .venv/bin/python -m pip install --quiet -r requirements.txt -r requirements-dev.txt
 else
   .venv/bin/python -m pip install --quiet -r requirements.txt
 fi
+# The package itself, editable (pyproject.toml): the `mesa-studio` command, imports from anywhere.
+.venv/bin/python -m pip install --quiet --no-deps --no-build-isolation -e .
 
 if [ "$dev" = 1 ] && [ -s .ci/apt-packages.txt ]; then
   mapfile -t packages < <(grep -v '^\s*#' .ci/apt-packages.txt | sed '/^\s*$/d' | sort -u)

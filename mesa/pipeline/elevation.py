@@ -18,8 +18,9 @@ from functools import lru_cache
 from pathlib import Path
 
 from mesa.errors import UserError
+from mesa.resources import asset_path
 
-LANDFORMS_FILE = Path(__file__).resolve().parents[2] / "assets" / "vocab" / "landforms.json"
+LANDFORMS_FILE = asset_path("vocab", "landforms.json")
 ELEVATION_FILE = "elevation.json"
 PUBLISHED_METERS_PER_PIXEL = 10.0  # Sentinel-2: 768 px = 7.68 km
 

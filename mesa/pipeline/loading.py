@@ -20,13 +20,14 @@ from diffusers import AutoencoderKL
 from transformers import CLIPTextModel, CLIPTokenizer
 
 from mesa.errors import UserError
+from mesa.resources import asset_path
 from mesa.models.unet_dem import UNetDEMConditionModel
 from mesa.pipeline.samplers import SAMPLERS
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_REPO_ID = "NewtNewt/MESA"
-BUNDLED_MODELS_DIR = Path(__file__).resolve().parents[2] / "assets" / "models"
+BUNDLED_MODELS_DIR = asset_path("models")
 PUBLISHED_LICENSE = "non-commercial (see the model card of NewtNewt/MESA)"
 HUB_FILES = [
     "model_index.json", "elevation.json", "prompts.csv", "README.md",
@@ -81,14 +82,25 @@ def resolve_model_dir(path_or_repo_id: str | os.PathLike) -> tuple[Path, str]:
 
 
 def read_model_index(model_dir: Path) -> dict:
-    """Read and check `model_index.json`: every component present, the UNet class ours."""
+    """Read and check `model_index.json`: valid JSON, every component present as a
+    [library, class] pair with its folder, the UNet class ours."""
     index_file = model_dir / "model_index.json"
     if not index_file.is_file():
         raise UserError(f"{model_dir} has no model_index.json; it is not a MESA-layout model folder")
-    index = json.loads(index_file.read_text(encoding="utf-8"))
+    try:
+        index = json.loads(index_file.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise UserError(f"{index_file} is not valid JSON ({error}); expected the MESA model_index.json") from None
+    if not isinstance(index, dict):
+        raise UserError(f"{index_file} must hold one JSON object, got {type(index).__name__}")
     missing = [c for c in COMPONENTS if c not in index or not (model_dir / c).is_dir()]
     if missing:
         raise UserError(f"{model_dir} lacks the component(s) {', '.join(missing)}")
+    for component in COMPONENTS:
+        entry = index[component]
+        if not (isinstance(entry, list) and len(entry) == 2 and all(isinstance(part, str) for part in entry)):
+            raise UserError(f"{index_file}: {component!r} must be a [library, class] pair such as "
+                            f"[\"diffusers\", \"AutoencoderKL\"], got {entry!r}")
     unet_class = index["unet"][-1]
     if unet_class != UNetDEMConditionModel.__name__:
         raise UserError(f"unknown unet class {unet_class!r} in {index_file}; expected {UNetDEMConditionModel.__name__}")

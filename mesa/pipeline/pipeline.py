@@ -5,38 +5,43 @@ Sampling follows the published reference exactly (so seeds reproduce): one CPU
 `init_noise_sigma`; CLIP text padded to 77 tokens; classifier-free guidance
 `uncond + g * (cond - uncond)` with [uncond, cond] batched in one UNet call; each 4-channel half
 divided by the VAE scaling factor, decoded, and mapped with `(x / 2 + 0.5).clamp(0, 1)`.
+
+The pieces are public so that capabilities (worlds, spatial control, distillation) reuse them
+around the one loop in `mesa.pipeline.sampling`: `request` (validated settings), `encode_prompt`,
+`predict` / `guided_predictor`, `initial_noise`, `encode` / `decode`, `sample_latents`,
+`to_terrains`. The components are plain attributes, as in diffusers: `pipe.unet`, `pipe.vae`,
+`pipe.text_encoder`, `pipe.tokenizer`, `pipe.scheduler`.
 """
 
 from __future__ import annotations
 
-import inspect
 import json
 import logging
-import math
 import os
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 import torch
 
 from mesa.errors import UserError
-from mesa.pipeline.elevation import PUBLISHED_METERS_PER_PIXEL, elevation_scale, read_checkpoint_elevation
+from mesa.limits import check_memory
+from mesa.pipeline.elevation import (PUBLISHED_METERS_PER_PIXEL, ElevationScale, elevation_scale,
+                                     read_checkpoint_elevation)
 from mesa.pipeline.loading import DEFAULT_REPO_ID, Components, load_components
+from mesa.pipeline.memory import sampling_bytes
+from mesa.pipeline.request import SamplingRequest, check_request
 from mesa.pipeline.samplers import make_scheduler
+from mesa.pipeline.sampling import (Predictor, StepHook, StepProgress, TextContext, denoise, make_schedule,
+                                    start_latents)
 from mesa.terrain import GenerationSettings, Terrain
 
 logger = logging.getLogger(__name__)
 
-MAX_SEED = 2**63 - 1
-MAX_STEPS = 1000
 SAMPLING_DEFAULTS_FILE = "sampling_defaults.json"
-
-
-class GenerationCancelled(Exception):
-    """Raised when a caller's cancel event is set during sampling."""
 
 
 @dataclass(frozen=True)
@@ -55,18 +60,9 @@ class SamplingDefaults:
             return cls()
         try:
             return cls(**json.loads(path.read_text(encoding="utf-8")))
-        except (json.JSONDecodeError, TypeError) as error:
+        except (json.JSONDecodeError, TypeError, UnicodeDecodeError) as error:
             raise UserError(f"{path} is not a valid sampling defaults file ({error}); "
                             f"expected {{\"sampler\": ..., \"steps\": ..., \"guidance\": ...}}") from None
-
-
-@dataclass(frozen=True)
-class StepProgress:
-    """Passed to the progress callback after every denoising step."""
-
-    step: int  # 1-based
-    total_steps: int
-    timestep: int
 
 
 class TerrainPipeline:
@@ -95,14 +91,195 @@ class TerrainPipeline:
     def model_id(self) -> str:
         return self.components.model_id
 
+    @property
+    def unet(self):
+        return self.components.unet
+
+    @property
+    def vae(self):
+        return self.components.vae
+
+    @property
+    def text_encoder(self):
+        return self.components.text_encoder
+
+    @property
+    def tokenizer(self):
+        return self.components.tokenizer
+
+    @property
+    def scheduler(self):
+        """A fresh scheduler of the checkpoint's default sampler (each run makes its own)."""
+        return make_scheduler(self.defaults.sampler, self.components.scheduler_config)
+
+    @property
+    def latent_channels(self) -> int:
+        """Channels of one modality's latent (4 for MESA); the joint latent has twice as many."""
+        return self.components.unet.config.in_channels
+
+    # -- settings ------------------------------------------------------------------------------
+
+    def request(self, prompt: str, seeds: Sequence[int] = (42, 50), steps: int | None = None,
+                guidance: float | None = None, sampler: str | None = None, negative_prompt: str = "",
+                height: int | None = None, width: int | None = None, relief_m: float | None = None,
+                base_m: float | None = None) -> SamplingRequest:
+        """Validated settings of one run: the checkpoint's defaults filled in, every value checked
+        (UserError naming it and what is accepted) and the memory it needs checked against what
+        this machine can give (`mesa.limits`), before any work."""
+        request = check_request(
+            prompt, seeds, self.defaults.steps if steps is None else steps,
+            self.defaults.guidance if guidance is None else guidance,
+            self.defaults.sampler if sampler is None else sampler, negative_prompt,
+            self.native_size if height is None else height, self.native_size if width is None else width,
+            relief_m, base_m, self.size_factor, self.native_size)
+        self.check_memory(len(request.seeds), request.height, request.width, request.guidance > 1.0)
+        return request
+
+    def check_memory(self, num_latents: int, height: int, width: int, guidance: bool = True,
+                     what: str | None = None) -> None:
+        """UserError when sampling `num_latents` terrains of (height, width) px cannot fit in memory."""
+        estimate = sampling_bytes(self.unet.config, self.vae.config, 2 * self.latent_channels, num_latents, height,
+                                  width, self.vae_scale_factor, guidance, self.dtype, self.vae.dtype)
+        what = what or f"generating {num_latents} terrain(s) of {width} x {height} px"
+        check_memory(estimate, what, f"use fewer seeds or a smaller size (this model's native size is "
+                                     f"{self.native_size} px)")
+
+    def elevation_scale(self, request: SamplingRequest) -> ElevationScale:
+        """How this run's relative elevation becomes metres (the request's, the checkpoint's, or
+        the prompt's landform)."""
+        return elevation_scale(request.prompt, self.checkpoint_elevation, request.relief_m, request.base_m)
+
+    # -- building blocks -----------------------------------------------------------------------
+
     def encode_text(self, prompts: Sequence[str]) -> torch.Tensor:
-        """CLIP hidden states (N, 77, D) for prompts padded/truncated to the tokenizer's length."""
+        """Text-encoder hidden states (N, 77, D) for prompts padded/truncated to the tokenizer's length."""
         tokenizer = self.components.tokenizer
         ids = tokenizer(list(prompts), padding="max_length", max_length=tokenizer.model_max_length,
                         truncation=True, return_tensors="pt").input_ids
         for prompt in prompts:
             warn_if_truncated(tokenizer, prompt)
-        return self.components.text_encoder(ids.to(self.device))[0]
+        with torch.no_grad():
+            return self.components.text_encoder(ids.to(self.device))[0]
+
+    def encode_prompt(self, prompt: str, count: int, guidance: float, negative_prompt: str = "") -> TextContext:
+        """The context of `count` latents that share one prompt ([negative, prompt] encoded in one
+        batch, as the reference does); no unconditional part when guidance <= 1."""
+        if guidance > 1.0:
+            hidden = self.encode_text([negative_prompt, prompt])
+            return TextContext(hidden[1:].repeat(count, 1, 1), hidden[:1].repeat(count, 1, 1))
+        return TextContext(self.encode_text([prompt]).repeat(count, 1, 1))
+
+    @torch.no_grad()
+    def predict(self, latents: torch.Tensor, timestep: torch.Tensor, context: TextContext,
+                guidance: float) -> torch.Tensor:
+        """Guided UNet output for scaled (N, 8, h, w) latents: `uncond + g * (cond - uncond)` with
+        [uncond, cond] in one batch, or the conditional output alone when `context.uncond` is None."""
+        unet = self.components.unet
+        if context.uncond is None:
+            return unet(latents, timestep, encoder_hidden_states=context.cond).sample
+        hidden = torch.cat([context.uncond, context.cond])
+        uncond, cond = unet(torch.cat([latents] * 2), timestep, encoder_hidden_states=hidden).sample.chunk(2)
+        return uncond + guidance * (cond - uncond)
+
+    def guided_predictor(self, context: TextContext, guidance: float) -> Predictor:
+        """The default predictor of `denoise`: `predict` with this context and guidance."""
+        return partial(self.predict, context=context, guidance=guidance)
+
+    def initial_noise(self, seeds: Sequence[int], height: int, width: int) -> tuple[torch.Tensor, list[torch.Generator]]:
+        """(N, 8, h, w) standard normal latents, one CPU generator per seed (as the reference draws
+        them), and those generators (they go on to draw a stochastic sampler's step noise)."""
+        generators = [torch.Generator("cpu").manual_seed(int(seed)) for seed in seeds]
+        shape = (1, 2 * self.latent_channels, height // self.vae_scale_factor, width // self.vae_scale_factor)
+        noise = [torch.randn(shape, generator=g, dtype=torch.float32) for g in generators]
+        return torch.cat(noise).to(self.device, self.dtype), generators
+
+    @torch.no_grad()
+    def encode(self, rgb: np.ndarray | None, dem: np.ndarray) -> torch.Tensor:
+        """(N, 8, h, w) scaled latents (posterior means) of colour and relative elevation.
+
+        Args:
+            rgb: (N, H, W, 3) float in [0, 1], or None (then the image half is zeros: unknown).
+            dem: (N, H, W) float relative elevation in [0, 1] (as `Terrain.dem`).
+        """
+        vae = self.components.vae
+        dem_pixels = torch.as_tensor(np.asarray(dem, dtype=np.float32))[:, None].expand(-1, 3, -1, -1)
+        batches = [dem_pixels] if rgb is None else [torch.as_tensor(np.asarray(rgb, dtype=np.float32)).permute(0, 3, 1, 2),
+                                                    dem_pixels]
+        pixels = torch.cat(batches).to(self.device, vae.dtype) * 2.0 - 1.0
+        latents = vae.encode(pixels).latent_dist.mean.float()
+        latents = (latents - (vae.config.shift_factor or 0.0)) * vae.config.scaling_factor
+        if rgb is None:
+            return torch.cat([torch.zeros_like(latents), latents], dim=1).to(self.dtype)
+        rgb_latents, dem_latents = latents.chunk(2)
+        return torch.cat([rgb_latents, dem_latents], dim=1).to(self.dtype)
+
+    @torch.no_grad()
+    def decode(self, latents: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
+        """(N, 8, h, w) latents -> (image, dem_channels), each (N, H, W, 3) float32 in [0, 1].
+
+        Both halves go through the same VAE decoder; nothing is quantised."""
+        vae = self.components.vae
+        halves = torch.cat(latents.split(latents.shape[1] // 2, dim=1))
+        halves = halves / vae.config.scaling_factor + (vae.config.shift_factor or 0.0)
+        decoded = vae.decode(halves.to(vae.dtype)).sample
+        decoded = (decoded / 2 + 0.5).clamp(0, 1).float().permute(0, 2, 3, 1).cpu().numpy()
+        return decoded[: len(latents)], decoded[len(latents):]
+
+    # -- the run -------------------------------------------------------------------------------
+
+    @torch.no_grad()
+    def sample_latents(
+        self,
+        request: SamplingRequest,
+        *,
+        predictor: Predictor | None = None,
+        hooks: Sequence[StepHook] = (),
+        noise: torch.Tensor | None = None,
+        init_latents: torch.Tensor | None = None,
+        strength: float = 1.0,
+        callback: Callable[[StepProgress], None] | None = None,
+        cancel: threading.Event | None = None,
+    ) -> torch.Tensor:
+        """Denoise one latent per seed of `request`; returns (N, 8, h, w) clean latents
+        (channels 0-3 image, 4-7 elevation).
+
+        Args:
+            request: validated settings (`pipe.request(...)`).
+            predictor: model output per step (default: the UNet with the request's prompt and guidance).
+            hooks: called after every step (`mesa.pipeline.sampling.StepHook`); may replace the latents.
+            noise: (N, 8, h, w) starting noise (default: the seeds' noise, as the reference draws it).
+            init_latents: (N, 8, h, w) clean latents to start from, noised to the first visited
+                timestep; needs `strength` < 1 (SDEdit).
+            strength: share of the steps that are run (1: from pure noise).
+            callback: called with a `StepProgress` after every step.
+            cancel: set it to stop at the next step (`GenerationCancelled`).
+        """
+        seed_noise, generators = self.initial_noise(request.seeds, request.height, request.width)
+        noise = seed_noise if noise is None else noise.to(self.device, self.dtype)
+        schedule = make_schedule(request.sampler, self.components.scheduler_config, request.steps, self.device, strength)
+        latents = start_latents(schedule, noise, None if init_latents is None else init_latents.to(self.device, self.dtype))
+        if predictor is None:
+            context = self.encode_prompt(request.prompt, len(noise), request.guidance, request.negative_prompt)
+            predictor = self.guided_predictor(context, request.guidance)
+        return denoise(latents, schedule, predictor, hooks, callback, cancel, generators)
+
+    def to_terrains(self, latents: torch.Tensor, request: SamplingRequest, scale: ElevationScale | None = None,
+                    seeds: Sequence[int] | None = None) -> list[Terrain]:
+        """Decode clean latents one terrain at a time into `Terrain`s (elevation in metres by `scale`,
+        default: the request's)."""
+        scale = scale or self.elevation_scale(request)
+        settings = GenerationSettings(request.prompt, request.negative_prompt, request.steps, float(request.guidance),
+                                      request.sampler, request.height, request.width, scale.relief_m, scale.base_m,
+                                      self.model_id)
+        terrains = []
+        for latent, seed in zip(latents, seeds or request.seeds):
+            image, dem_channels = self.decode(latent[None])
+            rgb = np.round(image[0] * 255).astype(np.uint8)
+            dem = dem_channels[0].mean(axis=-1).astype(np.float32)
+            elevation_m = (scale.base_m + dem * scale.relief_m).astype(np.float32)
+            # A latent pixel always covers the same ground: other sizes cover more or less area.
+            terrains.append(Terrain(rgb, dem, elevation_m, self.meters_per_pixel, int(seed), settings))
+        return terrains
 
     def __call__(
         self,
@@ -119,93 +296,17 @@ class TerrainPipeline:
         relief_m: float | None = None,
         base_m: float | None = None,
     ) -> list[Terrain]:
-        """Generate one `Terrain` per seed. Raises `UserError` for bad arguments and
-        `GenerationCancelled` when `cancel` is set.
+        """Generate one `Terrain` per seed. Raises `UserError` for bad arguments (or a request too
+        large for this machine's memory) and `GenerationCancelled` when `cancel` is set.
 
         `steps`, `guidance` and `sampler` default to the checkpoint's `sampling_defaults.json`
-        (DDIM, 50 steps, guidance 7.5 for the published model)."""
-        steps = self.defaults.steps if steps is None else steps
-        guidance = self.defaults.guidance if guidance is None else guidance
-        sampler = self.defaults.sampler if sampler is None else sampler
-        height, width = height or self.native_size, width or self.native_size
-        self._validate(prompt, seeds, steps, guidance, height, width)
-        scale = elevation_scale(prompt, self.checkpoint_elevation, relief_m, base_m)
-        latents = self.sample_latents(prompt, seeds, steps, guidance, sampler, negative_prompt, height, width,
-                                      callback, cancel)
-        settings = GenerationSettings(prompt, negative_prompt, steps, float(guidance), sampler, height, width,
-                                      scale.relief_m, scale.base_m, self.model_id)
-        terrains = []
-        for latent, seed in zip(latents, seeds):
-            image, dem_channels = self.decode(latent[None])
-            rgb = np.round(image[0] * 255).astype(np.uint8)
-            dem = dem_channels[0].mean(axis=-1).astype(np.float32)
-            elevation_m = (scale.base_m + dem * scale.relief_m).astype(np.float32)
-            # A latent pixel always covers the same ground: other sizes cover more or less area.
-            terrains.append(Terrain(rgb, dem, elevation_m, self.meters_per_pixel, int(seed), settings))
-        return terrains
-
-    @torch.no_grad()
-    def sample_latents(self, prompt, seeds, steps, guidance, sampler="ddim", negative_prompt="", height=None,
-                       width=None, callback=None, cancel=None) -> torch.Tensor:
-        """Denoise one latent per seed; returns (N, 8, h, w) latents (0-3 image, 4-7 elevation)."""
-        height, width = height or self.native_size, width or self.native_size
-        scheduler = make_scheduler(sampler, self.components.scheduler_config)
-        scheduler.set_timesteps(steps, device=self.device)
-        generators = [torch.Generator("cpu").manual_seed(int(seed)) for seed in seeds]
-        latents = self._initial_latents(generators, height, width) * scheduler.init_noise_sigma
-        # Stochastic samplers draw each seed's step noise from that seed's own generator.
-        step_kwargs = {"generator": generators} if "generator" in inspect.signature(scheduler.step).parameters else {}
-        use_cfg = guidance > 1.0
-        context = self.encode_text([negative_prompt, prompt] if use_cfg else [prompt])
-        context = context.repeat_interleave(len(seeds), dim=0)
-        unet = self.components.unet
-        for index, timestep in enumerate(scheduler.timesteps):
-            if cancel is not None and cancel.is_set():
-                raise GenerationCancelled(f"generation cancelled at step {index} of {steps}")
-            model_input = torch.cat([latents] * 2) if use_cfg else latents
-            model_input = scheduler.scale_model_input(model_input, timestep)
-            prediction = unet(model_input, timestep, encoder_hidden_states=context).sample
-            if use_cfg:
-                uncond, cond = prediction.chunk(2)
-                prediction = uncond + guidance * (cond - uncond)
-            latents = scheduler.step(prediction, timestep, latents, **step_kwargs).prev_sample
-            if callback is not None:
-                callback(StepProgress(index + 1, steps, int(timestep)))
-        return latents
-
-    def _initial_latents(self, generators: list[torch.Generator], height: int, width: int) -> torch.Tensor:
-        channels = 2 * self.components.unet.config.in_channels
-        shape = (1, channels, height // self.vae_scale_factor, width // self.vae_scale_factor)
-        noise = [torch.randn(shape, generator=g, dtype=torch.float32) for g in generators]
-        return torch.cat(noise).to(self.device, self.dtype)
-
-    @torch.no_grad()
-    def decode(self, latents: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
-        """(N, 8, h, w) latents -> (image, dem_channels), each (N, H, W, 3) float32 in [0, 1].
-
-        Both halves go through the same VAE decoder; nothing is quantised."""
-        vae = self.components.vae
-        halves = torch.cat(latents.split(latents.shape[1] // 2, dim=1)) / vae.config.scaling_factor
-        decoded = vae.decode(halves.to(vae.dtype)).sample
-        decoded = (decoded / 2 + 0.5).clamp(0, 1).float().permute(0, 2, 3, 1).cpu().numpy()
-        return decoded[: len(latents)], decoded[len(latents):]
-
-    def _validate(self, prompt, seeds, steps, guidance, height, width) -> None:
-        if not isinstance(prompt, str):
-            raise UserError(f"prompt must be text, got {type(prompt).__name__}")
-        if isinstance(seeds, int) or not seeds:
-            raise UserError("seeds must be a non-empty list of integers, e.g. [42, 50]")
-        for seed in seeds:
-            if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed <= MAX_SEED:
-                raise UserError(f"seed {seed!r} is not accepted; seeds are integers from 0 to {MAX_SEED}")
-        if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or not 1 <= steps <= MAX_STEPS:
-            raise UserError(f"steps must be an integer from 1 to {MAX_STEPS}, got {steps!r}")
-        if not isinstance(guidance, (int, float)) or not math.isfinite(guidance) or guidance < 0:
-            raise UserError(f"guidance must be a finite number >= 0 (1 or less turns guidance off), got {guidance!r}")
-        for name, size in (("height", height), ("width", width)):
-            if not isinstance(size, (int, np.integer)) or size < self.size_factor or size % self.size_factor:
-                raise UserError(f"{name} must be a positive multiple of {self.size_factor} pixels for this model "
-                                f"(native size {self.native_size}), got {size!r}")
+        (DDIM, 50 steps, guidance 7.5 for the published model); `height` and `width` to the
+        model's native size."""
+        request = self.request(prompt, seeds, steps, guidance, sampler, negative_prompt, height, width, relief_m,
+                               base_m)
+        scale = self.elevation_scale(request)
+        latents = self.sample_latents(request, callback=callback, cancel=cancel)
+        return self.to_terrains(latents, request, scale)
 
 
 def warn_if_truncated(tokenizer, prompt: str) -> list[str]:

@@ -34,6 +34,22 @@ def test_unknown_unet_class_is_refused(checkpoint):
         TerrainPipeline.from_pretrained(checkpoint)
 
 
+@pytest.mark.parametrize("text, message", [
+    ("{not json", "is not valid JSON"),
+    ("[1, 2]", "must hold one JSON object"),
+    (None, "'unet' must be a \\[library, class\\] pair"),
+])
+def test_malformed_model_index_is_one_clear_line(checkpoint, text, message):
+    index_file = checkpoint / "model_index.json"
+    if text is None:
+        index = json.loads(index_file.read_text())
+        index["unet"] = "UNetDEMConditionModel"
+        text = json.dumps(index)
+    index_file.write_text(text)
+    with pytest.raises(UserError, match=message):
+        TerrainPipeline.from_pretrained(checkpoint)
+
+
 def test_missing_component(checkpoint):
     shutil.rmtree(checkpoint / "vae")
     with pytest.raises(UserError, match="lacks the component.*vae"):

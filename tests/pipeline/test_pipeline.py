@@ -20,8 +20,9 @@ def generate(pipe, prompt="broadleaf forests and hills", **kwargs):
 def test_ddim_matches_published_reference(tiny_pipeline, reference_cases, case_index):
     cases, expected = reference_cases
     case = cases["cases"][case_index]
-    latents = tiny_pipeline.sample_latents(case["prompt"], [case["seed"]], case["steps"], case["guidance"],
-                                           height=cases["height"], width=cases["width"])
+    request = tiny_pipeline.request(case["prompt"], [case["seed"]], case["steps"], case["guidance"], sampler="ddim",
+                                    height=cases["height"], width=cases["width"])
+    latents = tiny_pipeline.sample_latents(request)
     image, dem = tiny_pipeline.decode(latents)
     assert np.abs(image[0] - expected[f"case{case_index}_image"]).max() <= 1e-4
     assert np.abs(dem[0] - expected[f"case{case_index}_dem"]).max() <= 1e-4
@@ -136,7 +137,13 @@ def test_relief_override_and_default(tiny_pipeline):
         ({"width": 8}, "width must be a positive multiple of 16"),
         ({"guidance": float("nan")}, "guidance must be a finite number"),
         ({"sampler": "heun"}, "unknown sampler 'heun'; choose one of: ddim"),
-        ({"relief_m": -5.0}, "relief_m must be a positive"),
+        ({"relief_m": -5.0}, "relief_m must be a finite number above 0"),
+        ({"relief_m": 1e39}, "relief_m must be a finite number"),
+        ({"base_m": float("nan")}, "base_m must be a finite number"),
+        ({"guidance": 1e30}, "guidance must be a finite number from 0 to 100"),
+        ({"height": 0}, "height must be a positive multiple of 16"),
+        ({"steps": 2.7}, "steps must be an integer"),
+        ({"prompt": None}, "prompt must be text"),
     ],
 )
 def test_bad_arguments_are_clear_errors(tiny_pipeline, kwargs, message):

@@ -1,0 +1,1 @@
+"""Captions from coordinates, dates and DEMs (country, month, biome/ecoregion, landform)."""

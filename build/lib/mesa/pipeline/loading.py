@@ -1,0 +1,130 @@
+"""Resolve and load a MESA-layout checkpoint: a local folder, the bundled model, or a Hub repo.
+
+Layout (as published at `NewtNewt/MESA`): `model_index.json`, `scheduler/`, `tokenizer/`
+(vocab.json + merges.txt), `text_encoder/`, `vae/`, `unet/` (class `UNetDEMConditionModel`,
+which diffusers cannot import by itself, so we load every component explicitly and never
+execute code from the checkpoint).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from diffusers import AutoencoderKL
+from transformers import CLIPTextModel, CLIPTokenizer
+
+from mesa.errors import UserError
+from mesa.resources import asset_path
+from mesa.models.unet_dem import UNetDEMConditionModel
+from mesa.pipeline.samplers import SAMPLERS
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_REPO_ID = "NewtNewt/MESA"
+BUNDLED_MODELS_DIR = asset_path("models")
+PUBLISHED_LICENSE = "non-commercial (see the model card of NewtNewt/MESA)"
+HUB_FILES = [
+    "model_index.json", "elevation.json", "prompts.csv", "README.md",
+    "scheduler/*.json", "tokenizer/*.json", "tokenizer/*.txt",
+    "text_encoder/*.json", "text_encoder/*.safetensors",
+    "vae/*.json", "vae/*.safetensors", "unet/*.json", "unet/*.safetensors",
+]
+COMPONENTS = ("scheduler", "tokenizer", "text_encoder", "vae", "unet")
+_REPO_ID = re.compile(r"^[\w.-]+/[\w.-]+$")
+
+
+@dataclass
+class Components:
+    """The loaded parts of a checkpoint."""
+
+    scheduler_config: dict
+    tokenizer: CLIPTokenizer
+    text_encoder: CLIPTextModel
+    vae: AutoencoderKL
+    unet: UNetDEMConditionModel
+    model_dir: Path
+    model_id: str
+    license: str
+
+
+def resolve_model_dir(path_or_repo_id: str | os.PathLike) -> tuple[Path, str]:
+    """Return (local folder, model id) for a folder, a bundled model name or a Hub repo id.
+
+    Hub repos go through huggingface_hub: its cache, `HF_HUB_OFFLINE`, a progress bar.
+    """
+    name = str(path_or_repo_id)
+    local = Path(name).expanduser()
+    if local.is_dir():
+        return local, name
+    if (BUNDLED_MODELS_DIR / name).is_dir():
+        return BUNDLED_MODELS_DIR / name, name
+    if not _REPO_ID.match(name) or local.is_absolute() or name.startswith("."):
+        raise UserError(f"model folder not found: {name} (give a folder in the MESA layout, "
+                        f"a bundled model name, or a Hub repo id such as {DEFAULT_REPO_ID})")
+    from huggingface_hub import snapshot_download
+    from huggingface_hub.errors import LocalEntryNotFoundError, RepositoryNotFoundError
+
+    try:
+        return Path(snapshot_download(name, allow_patterns=HUB_FILES)), name
+    except LocalEntryNotFoundError:
+        raise UserError(
+            f"weights for {name} are not in the Hugging Face cache and the Hub cannot be reached "
+            f"(offline); fetch them once with: hf download {name}"
+        ) from None
+    except RepositoryNotFoundError:
+        raise UserError(f"no such model on the Hugging Face Hub: {name}") from None
+
+
+def read_model_index(model_dir: Path) -> dict:
+    """Read and check `model_index.json`: every component present, the UNet class ours."""
+    index_file = model_dir / "model_index.json"
+    if not index_file.is_file():
+        raise UserError(f"{model_dir} has no model_index.json; it is not a MESA-layout model folder")
+    index = json.loads(index_file.read_text(encoding="utf-8"))
+    missing = [c for c in COMPONENTS if c not in index or not (model_dir / c).is_dir()]
+    if missing:
+        raise UserError(f"{model_dir} lacks the component(s) {', '.join(missing)}")
+    unet_class = index["unet"][-1]
+    if unet_class != UNetDEMConditionModel.__name__:
+        raise UserError(f"unknown unet class {unet_class!r} in {index_file}; expected {UNetDEMConditionModel.__name__}")
+    scheduler_class = index["scheduler"][-1]
+    if scheduler_class not in {cls.__name__ for cls in SAMPLERS.values()}:
+        raise UserError(f"unsupported scheduler class {scheduler_class!r} in {index_file}")
+    return index
+
+
+def read_license(model_dir: Path, model_id: str) -> str:
+    """The licence from the model card's front matter, if any."""
+    card = model_dir / "README.md"
+    if card.is_file():
+        match = re.search(r"^license:\s*(\S+)", card.read_text(encoding="utf-8", errors="replace"), re.MULTILINE)
+        if match:
+            return match.group(1)
+    return PUBLISHED_LICENSE if model_id == DEFAULT_REPO_ID else "unknown (no model card)"
+
+
+def load_components(path_or_repo_id: str | os.PathLike, device: str = "cpu",
+                    dtype: torch.dtype = torch.float32) -> Components:
+    """Load every component of a MESA-layout checkpoint from safetensors."""
+    model_dir, model_id = resolve_model_dir(path_or_repo_id)
+    read_model_index(model_dir)
+    try:
+        scheduler_config = json.loads((model_dir / "scheduler" / "scheduler_config.json").read_text())
+        tokenizer = CLIPTokenizer.from_pretrained(model_dir / "tokenizer")
+        kwargs = {"use_safetensors": True, "torch_dtype": dtype}
+        text_encoder = CLIPTextModel.from_pretrained(model_dir / "text_encoder", **kwargs)
+        vae = AutoencoderKL.from_pretrained(model_dir / "vae", **kwargs)
+        unet = UNetDEMConditionModel.from_pretrained(model_dir / "unet", **kwargs)
+    except (OSError, ValueError, RuntimeError, json.JSONDecodeError) as error:
+        first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise UserError(f"could not load the model in {model_dir}: {first_line}") from error
+    license = read_license(model_dir, model_id)
+    logger.warning("Loaded %s; weights licence: %s", model_id, license)
+    modules = [m.to(device).eval().requires_grad_(False) for m in (text_encoder, vae, unet)]
+    return Components(scheduler_config, tokenizer, *modules, model_dir, model_id, license)

@@ -1,0 +1,108 @@
+"""`--model auto` for the app and the command line: which model runs, on which device, and why.
+
+With a CUDA or MPS GPU: the published MESA weights (Hub cache, or a download). On a CPU-only
+machine, or offline without cached weights: the bundled offline model, because the full model
+takes tens of minutes per terrain on a laptop CPU. Nothing found: no pipeline. The result is a
+`ModelChoice`; the app and the command line each put it into words.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import torch
+
+from mesa.errors import UserError
+from mesa.pipeline import TerrainPipeline
+from mesa.pipeline.loading import BUNDLED_MODELS_DIR, DEFAULT_REPO_ID
+
+logger = logging.getLogger(__name__)
+
+BUNDLED_MODEL = "mesa-tiny"
+DTYPES = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}
+FETCH_COMMAND = f"hf download {DEFAULT_REPO_ID}"
+NO_GPU = "this machine has no GPU (the full MESA model takes tens of minutes per terrain on a laptop CPU)"
+
+
+@dataclass(frozen=True)
+class ModelChoice:
+    """Which model runs, where, and why; each front end words it (the app's banner, the CLI's line).
+
+    Attributes:
+        pipe: the loaded pipeline, None when no model could be found.
+        kind: "published" (NewtNewt/MESA), "bundled" (the offline demonstration model), "custom"
+            (a folder or repo the user named) or "none".
+        model_id: the model's id or folder (None for "none").
+        device: where it runs ("cpu", "cuda", "mps").
+        reason: why this model was chosen, in plain words (empty when it was asked for by name).
+        license: the weights' licence, when known.
+    """
+
+    pipe: TerrainPipeline | None
+    kind: str
+    model_id: str | None
+    device: str
+    reason: str = ""
+    license: str | None = None
+
+
+def pick_device(requested: str) -> str:
+    """"auto" -> cuda, then mps, then cpu; otherwise the requested device."""
+    if requested != "auto":
+        available = {"cpu": True, "cuda": torch.cuda.is_available(), "mps": torch.backends.mps.is_available()}
+        if requested not in available:
+            raise UserError(f"unknown device {requested!r}; choose auto, cpu, cuda or mps")
+        if not available[requested]:
+            raise UserError(f"device {requested!r} is not available on this machine; use --device cpu")
+        return requested
+    if torch.cuda.is_available():
+        return "cuda"
+    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+        return "mps"
+    return "cpu"
+
+
+def pick_dtype(requested: str, device: str) -> torch.dtype:
+    """"auto" -> float16 on a GPU, float32 on the CPU."""
+    if requested == "auto":
+        return torch.float16 if device in ("cuda", "mps") else torch.float32
+    try:
+        return DTYPES[requested]
+    except KeyError:
+        raise UserError(f"unknown dtype {requested!r}; choose auto, {', '.join(DTYPES)}") from None
+
+
+def bundled_available() -> bool:
+    return (BUNDLED_MODELS_DIR / BUNDLED_MODEL / "model_index.json").is_file()
+
+
+def load_model(model: str, device: str = "auto", dtype: str = "auto", loader=TerrainPipeline.from_pretrained,
+               has_bundled: bool | None = None) -> ModelChoice:
+    """Load the requested model; "auto" chooses as described in docs/app.md.
+
+    An explicit model that cannot be loaded raises UserError; with "auto" the caller still gets a
+    choice (kind "none" when nothing could be found) whose reason says what is missing.
+    """
+    device = pick_device(device)
+    torch_dtype = pick_dtype(dtype, device)
+    has_bundled = bundled_available() if has_bundled is None else has_bundled
+    if model == BUNDLED_MODEL:
+        return _choice(loader(model, device, torch_dtype), "bundled", device)
+    if model != "auto":
+        return _choice(loader(model, device, torch_dtype), "custom", device)
+    if device in ("cuda", "mps"):
+        try:
+            return _choice(loader(DEFAULT_REPO_ID, device, torch_dtype), "published", device)
+        except UserError as error:
+            logger.warning("published weights unavailable: %s", error)
+            reason = f"the published weights could not be loaded ({error})"
+    else:
+        reason = NO_GPU
+    if has_bundled:
+        return _choice(loader(BUNDLED_MODEL, device, torch_dtype), "bundled", device, reason)
+    return ModelChoice(None, "none", None, device, f"the bundled offline model {BUNDLED_MODEL} is not installed, and {reason}")
+
+
+def _choice(pipe: TerrainPipeline, kind: str, device: str, reason: str = "") -> ModelChoice:
+    return ModelChoice(pipe, kind, pipe.model_id, device, reason, pipe.components.license)

@@ -1,0 +1,67 @@
+"""Write a trained model in the published MESA layout, loadable by `TerrainPipeline.from_pretrained`.
+
+    model_index.json  scheduler/  tokenizer/  text_encoder/  vae/  unet/  elevation.json
+
+All weights are safetensors. The scheduler is written as DDIM (the published sampler) with the
+training noise schedule and prediction type. `elevation.json` records the training elevation
+normalisation so the model's output maps back to metres.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import diffusers
+import torch
+from diffusers import DDIMScheduler
+
+from mesa.data.normalization import ElevationNormalization
+
+PIPELINE_CLASS = "TerrainDiffusionPipeline"
+
+
+def model_index() -> dict:
+    """The published model_index.json (the UNet class lives in the `models` module)."""
+    return {
+        "_class_name": PIPELINE_CLASS,
+        "_diffusers_version": diffusers.__version__,
+        "feature_extractor": [None, None],
+        "image_encoder": [None, None],
+        "requires_safety_checker": False,
+        "safety_checker": [None, None],
+        "scheduler": ["diffusers", "DDIMScheduler"],
+        "text_encoder": ["transformers", "CLIPTextModel"],
+        "tokenizer": ["transformers", "CLIPTokenizer"],
+        "unet": ["models", "UNetDEMConditionModel"],
+        "vae": ["diffusers", "AutoencoderKL"],
+    }
+
+
+def elevation_document(normalization: ElevationNormalization, meters_per_pixel: float) -> str:
+    """elevation.json: the data module's normalisation record plus the ground sampling distance."""
+    document = json.loads(normalization.to_json())
+    document["meters_per_pixel"] = float(meters_per_pixel)
+    return json.dumps(document, indent=2) + "\n"
+
+
+def export_model(directory: str | Path, *, tokenizer, text_encoder, vae, unet, scheduler_config: dict,
+                 normalization: ElevationNormalization, meters_per_pixel: float) -> Path:
+    """Write every component to `directory` atomically (temporary folder, then rename)."""
+    directory = Path(directory)
+    temporary = directory.with_name(f".{directory.name}.tmp")
+    shutil.rmtree(temporary, ignore_errors=True)
+    temporary.mkdir(parents=True)
+    (temporary / "model_index.json").write_text(json.dumps(model_index(), indent=2) + "\n", encoding="utf-8")
+    DDIMScheduler.from_config(scheduler_config).save_pretrained(temporary / "scheduler")
+    tokenizer.save_pretrained(temporary / "tokenizer")
+    tokenizer.backend_tokenizer.model.save(str(temporary / "tokenizer"))  # vocab.json + merges.txt, as published
+    for name, module in (("text_encoder", text_encoder), ("vae", vae), ("unet", unet)):
+        module.to(torch.float32).save_pretrained(temporary / name, safe_serialization=True)
+    (temporary / "elevation.json").write_text(elevation_document(normalization, meters_per_pixel), encoding="utf-8")
+    if directory.exists():
+        shutil.rmtree(directory)
+    os.replace(temporary, directory)
+    return directory

@@ -1,0 +1,67 @@
+"""The diffusion training objective: noise both latents, predict the scheduler's target, masked MSE."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+
+@dataclass
+class NoisedBatch:
+    """What the UNet sees and what it must predict.
+
+    Attributes:
+        noisy_latents: (B, 8, h, w) image latent (0-3) and elevation latent (4-7), noised.
+        timesteps: (B,) int64, one timestep per sample, shared by both modalities.
+        target: (B, 8, h, w) the scheduler's training target (v, or the noise for epsilon models).
+    """
+
+    noisy_latents: torch.Tensor
+    timesteps: torch.Tensor
+    target: torch.Tensor
+
+
+def noise_latents(latents: torch.Tensor, scheduler, generator: torch.Generator) -> NoisedBatch:
+    """Draw independent noise for every channel (so image and elevation noise are independent) and
+    one timestep per sample; return the noised latents and the target of `scheduler`'s
+    prediction_type ("v_prediction": v = sqrt(a) * noise - sqrt(1 - a) * x0; "epsilon": noise)."""
+    noise = torch.randn(latents.shape, generator=generator, device=latents.device, dtype=latents.dtype)
+    timesteps = torch.randint(0, scheduler.config.num_train_timesteps, (latents.shape[0],),
+                              generator=generator, device=latents.device)
+    noisy = scheduler.add_noise(latents, noise, timesteps)
+    prediction_type = scheduler.config.prediction_type
+    if prediction_type == "v_prediction":
+        target = scheduler.get_velocity(latents, noise, timesteps)
+    elif prediction_type == "epsilon":
+        target = noise
+    else:
+        raise ValueError(f"unsupported prediction_type {prediction_type!r}; expected v_prediction or epsilon")
+    return NoisedBatch(noisy, timesteps, target)
+
+
+def masked_mse(prediction: torch.Tensor, target: torch.Tensor, latent_mask: torch.Tensor) -> torch.Tensor:
+    """Mean squared error over valid latent pixels only.
+
+    Args:
+        prediction, target: (B, C, h, w).
+        latent_mask: (B, 1, h, w) bool or {0, 1}; True where the latent pixel is valid.
+
+    Returns a scalar: sum of squared errors at valid pixels / (valid pixels * C). Invalid pixels
+    are removed with `where` before squaring, so even a non-finite prediction there contributes no gradient.
+    An all-invalid batch gives 0 (and zero gradients).
+    """
+    if latent_mask.shape != (prediction.shape[0], 1, *prediction.shape[2:]):
+        raise ValueError(f"latent mask shape {tuple(latent_mask.shape)} does not match prediction "
+                         f"{tuple(prediction.shape)}; expected (B, 1, h, w)")
+    valid = latent_mask.bool().expand_as(prediction)
+    error = torch.where(valid, prediction.float() - target.float(), 0.0)
+    return error.square().sum() / valid.sum().clamp(min=1)
+
+
+def step_generator(seed: int, step: int, micro: int, rank: int, device: torch.device) -> torch.Generator:
+    """The noise/timestep/posterior RNG of one micro-batch: a pure function of (seed, step, micro,
+    rank), so a resumed run draws exactly what an uninterrupted one would."""
+    value = int(np.random.SeedSequence([seed, step, micro, rank]).generate_state(1, dtype=np.uint64)[0])
+    return torch.Generator(device=device).manual_seed(value)

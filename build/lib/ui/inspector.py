@@ -1,0 +1,125 @@
+"""Inspector callbacks: pick a result, show it in 2D, in 3D (GLB viewer + PyVista render), export
+it, and put two results side by side."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from mesa.errors import UserError
+from mesa.preview import render_terrain
+from ui.downloads import export_downloads
+from ui.session import Result, Session, short_prompt
+from mesa.preview import shaded_relief
+from ui.shading import blend, side_by_side, upscale_nearest
+
+logger = logging.getLogger(__name__)
+
+INSPECTOR_MIN_PX = 384  # tiny outputs are enlarged (nearest neighbour) so pixels stay visible
+RENDER_SIZE = (960, 600)
+
+
+def number_from_gallery(session: Session | None, index: int | None, history: bool = False) -> int | None:
+    """The running number of the tile at `index` of the run gallery, or of the history gallery
+    (newest first)."""
+    if session is None or index is None:
+        return None
+    numbers = [r.number for r in reversed(session.history)] if history else session.latest
+    return numbers[index] if 0 <= index < len(numbers) else None
+
+
+def view_2d(session: Session | None, overlay: float, vertical_exaggeration: float):
+    """(colour image, shaded elevation, overlay image, description) of the selected result."""
+    result = session.find(session.selected) if session else None
+    if result is None:
+        return None, None, None, "Generate terrains, then click a tile to inspect it."
+    terrain = result.terrain
+    relief = shaded_relief(terrain.elevation_m, terrain.meters_per_pixel, vertical_exaggeration)
+    views = [upscale_nearest(image, INSPECTOR_MIN_PX) for image in (terrain.rgb, relief, blend(terrain.rgb, relief, overlay))]
+    return (*views, describe(result))
+
+
+def describe(result: Result) -> str:
+    """Markdown description of a result: prompt, seed, size and heights."""
+    t, s = result.terrain, result.terrain.settings
+    height, width = t.elevation_m.shape
+    return (f"**#{result.number} · seed {t.seed}** — {s.prompt}\n\n"
+            f"{width} × {height} px at {t.meters_per_pixel:g} m/px ({width * t.meters_per_pixel / 1000:.2f} km wide) · "
+            f"elevation {t.elevation_m.min():,.0f} – {t.elevation_m.max():,.0f} m (relief {t.relief_range_m:,.0f} m) · "
+            f"{s.steps} steps, guidance {s.guidance:g}, {s.sampler} · model {s.model_id}")
+
+
+def select_result(session: Session | None, number: int | None, overlay: float, vertical_exaggeration: float):
+    """Make `number` the inspected result; returns the 2D views and the session."""
+    if session is not None and session.find(number) is not None:
+        session.selected = number
+    return (*view_2d(session, overlay, vertical_exaggeration), session)
+
+
+def prepare_3d_and_downloads(session: Session | None, engine: str, vertical_exaggeration: float, max_triangles: float):
+    """(GLB path for the viewer, download file paths, download notes) for the selected result."""
+    result = session.find(session.selected) if session else None
+    if result is None:
+        return None, [], "Select a result to get its files."
+    try:
+        downloads = export_downloads(session, result, engine, vertical_exaggeration, max_triangles)
+    except UserError as error:
+        return None, [], f"Not exported: {error}"
+    except Exception as error:  # an exporter failure must not take the page down
+        logger.exception("export failed")
+        return None, [], f"Error: export failed: {type(error).__name__}: {error}"
+    return str(downloads.glb), [str(p) for p in downloads.files], downloads.summary + import_notes(downloads.sidecar)
+
+
+def import_notes(sidecar_path) -> str:
+    """The engine's import settings from the sidecar, as a short markdown list."""
+    settings = json.loads(Path(sidecar_path).read_text(encoding="utf-8")).get("engine", {}).get("import_settings", {})
+    lines = [f"- {key.replace('_', ' ')}: `{json.dumps(value)}`" for key, value in settings.items()]
+    return "\n\n" + "\n".join(lines) if lines else ""
+
+
+def render_3d(session: Session | None, vertical_exaggeration: float):
+    """(PyVista render or None, note) of the selected result."""
+    result = session.find(session.selected) if session else None
+    if result is None:
+        return None, ""
+    terrain = result.terrain
+    try:
+        image = render_terrain(terrain.elevation_m, terrain.meters_per_pixel, terrain.rgb, window_size=RENDER_SIZE,
+                               vertical_exaggeration=float(vertical_exaggeration))
+    except Exception as error:  # e.g. no OpenGL on the server; the GLB viewer still works
+        logger.exception("render failed")
+        return None, f"The off-screen render is unavailable here ({type(error).__name__}: {error})."
+    return image, ""
+
+
+def history_labels(session: Session | None) -> list[tuple[str, int]]:
+    """(label, number) choices for the compare dropdowns, newest first."""
+    if session is None:
+        return []
+    return [(f"{r.label} — {short_prompt(r.terrain.prompt)}", r.number)
+            for r in reversed(session.history)]
+
+
+def compare(session: Session | None, number_a: int | None, number_b: int | None):
+    """Two results side by side: colour | elevation of A, then colour | elevation of B."""
+    results = [session.find(n) if session else None for n in (number_a, number_b)]
+    if any(r is None for r in results):
+        return None, "Pick two results from the history to compare them."
+    height = max(r.terrain.rgb.shape[0] for r in results)
+    images = []
+    for result in results:
+        images += [_resize(result.terrain.rgb, height), _resize(result.relief_rgb, height)]
+    captions = " | ".join(f"**{r.label}**: {r.terrain.prompt}" for r in results)
+    return upscale_nearest(side_by_side(images, gap_px=max(2, height // 32)), 256), captions
+
+
+def _resize(image: np.ndarray, height: int) -> np.ndarray:
+    if image.shape[0] == height:
+        return image
+    width = round(image.shape[1] * height / image.shape[0])
+    return np.asarray(Image.fromarray(image).resize((width, height), Image.Resampling.NEAREST))

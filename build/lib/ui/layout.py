@@ -1,0 +1,292 @@
+"""The page: components and the wiring of the callbacks in `ui/` (no logic of its own).
+
+Every callback gets the read-only pipeline through `functools.partial`; everything per user
+lives in the `gr.State` holding a `ui.session.Session`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+
+import gradio as gr
+
+from mesa.pipeline.samplers import SAMPLERS
+from ui import compose, generate, inspector
+from ui.downloads import DEFAULT_TRIANGLES, ENGINE_LABELS, MAX_TRIANGLES
+from ui.session import Session, close_session
+from ui.vocabulary import NONE_CHOICE, dropdown_vocabulary, with_none
+
+CSS = """
+#model-banner { border-left: 4px solid #d97706; padding: 6px 12px; background: #fffbeb; }
+#prompt-preview textarea { font-weight: 600; }
+#status { min-height: 2.5em; }
+#gallery .thumbnail-item, #history .thumbnail-item { aspect-ratio: 2 / 1; }
+"""
+HOW_TO = ("**1** Compose a prompt (any part may stay *(none)*) · **2** Generate one or more seeds · "
+          "**3** Click a result to inspect it in 2D and 3D · **4** Download engine-ready files.")
+
+
+@dataclass
+class Settings:
+    """Defaults the page starts with (command line)."""
+
+    steps: int = 50
+    guidance: float = 7.5
+    sampler: str = "ddim"
+
+
+def resolution_choices(pipe) -> list[int]:
+    """Square sizes the model accepts: multiples of its size factor around its native size."""
+    if pipe is None:
+        return [768]
+    native, factor = pipe.native_size, pipe.size_factor
+    sizes = {max(factor, round(native * k / factor) * factor) for k in (0.5, 0.75, 1.0, 1.25, 1.5)}
+    return sorted(sizes)
+
+
+def build_app(pipe, banner: str, root: Path, settings: Settings | None = None) -> gr.Blocks:
+    """The Blocks app for `pipe` (None: no model, the banner explains). Files go under `root`."""
+    settings = settings or Settings()
+    vocabulary, vocab_source = dropdown_vocabulary(pipe.components.model_dir if pipe is not None else None)
+    with gr.Blocks(title="MESA Studio", delete_cache=(1800, 3600), analytics_enabled=False) as demo:
+        session = gr.State(None, delete_callback=close_session)
+        gr.Markdown("# MESA Studio — text to terrain\n" + HOW_TO)
+        gr.Markdown(banner, elem_id="model-banner")
+        with gr.Row(equal_height=False):
+            with gr.Column(scale=2, min_width=340):
+                c = _compose_panel(vocabulary, vocab_source, settings, resolution_choices(pipe), pipe)
+            with gr.Column(scale=3):
+                r = _results_panel()
+        with gr.Accordion("Session history and side-by-side comparison", open=False):
+            h = _history_panel()
+        _wire_compose(demo, c, session, root, pipe.checkpoint_elevation if pipe is not None else None)
+        _wire_results(c, r, h, session, root, pipe)
+    demo.queue(default_concurrency_limit=4)
+    return demo
+
+
+@dataclass
+class _ResultsPanel:
+    gallery: gr.Gallery
+    viewer: gr.Model3D
+    rgb_view: gr.Image
+    relief_view: gr.Image
+    overlay: gr.Slider
+    overlay_view: gr.Image
+    render_view: gr.Image
+    render_note: gr.Markdown
+    info: gr.Markdown
+    engine: gr.Dropdown
+    downloads: gr.File
+    download_notes: gr.Markdown
+
+
+def _results_panel() -> _ResultsPanel:
+    gallery = gr.Gallery(label="Results: colour image | shaded elevation (click one to inspect)", elem_id="gallery",
+                         columns=2, height="auto", format="png", object_fit="contain", allow_preview=False)
+    with gr.Tabs():
+        with gr.Tab("3D"):
+            viewer = gr.Model3D(label="Textured mesh (GLB): drag to orbit, scroll to zoom", elem_id="viewer-3d",
+                                height=420, clear_color=(0.93, 0.95, 0.97, 1.0), camera_position=(-60, 55, None))
+        with gr.Tab("2D"):
+            with gr.Row():
+                rgb_view = gr.Image(label="Colour", interactive=False, elem_id="view-rgb")
+                relief_view = gr.Image(label="Elevation (colour map + hillshade)", interactive=False,
+                                       elem_id="view-elevation")
+            overlay = gr.Slider(0, 1, value=0.5, step=0.05, label="Overlay: colour ← → elevation", elem_id="overlay")
+            overlay_view = gr.Image(label="Overlay", interactive=False, elem_id="view-overlay")
+        with gr.Tab("Render"):
+            render_view = gr.Image(label="Off-screen PyVista render", interactive=False, elem_id="render")
+            render_note = gr.Markdown()
+    info = gr.Markdown("Generate terrains, then click a tile to inspect it.", elem_id="inspector-info")
+    engine = gr.Dropdown([(label, key) for key, label in ENGINE_LABELS.items()], value="none",
+                         label="Engine preset for the heightmaps", elem_id="engine")
+    downloads = gr.File(label="Downloads", file_count="multiple", interactive=False, elem_id="downloads")
+    download_notes = gr.Markdown(elem_id="download-notes")
+    return _ResultsPanel(gallery, viewer, rgb_view, relief_view, overlay, overlay_view, render_view, render_note,
+                         info, engine, downloads, download_notes)
+
+
+@dataclass
+class _HistoryPanel:
+    gallery: gr.Gallery
+    compare_a: gr.Dropdown
+    compare_b: gr.Dropdown
+    compare: gr.Button
+    compare_view: gr.Image
+    compare_caption: gr.Markdown
+
+
+def _history_panel() -> _HistoryPanel:
+    gallery = gr.Gallery(label="All results of this session (newest first)", columns=6, height=260, format="png",
+                         allow_preview=False, elem_id="history")
+    with gr.Row():
+        compare_a = gr.Dropdown([], label="Left", elem_id="compare-a")
+        compare_b = gr.Dropdown([], label="Right", elem_id="compare-b")
+        compare = gr.Button("Compare", elem_id="compare")
+    compare_view = gr.Image(label="Side by side", interactive=False, elem_id="compare-view")
+    return _HistoryPanel(gallery, compare_a, compare_b, compare, compare_view, gr.Markdown())
+
+
+def _wire_compose(demo: gr.Blocks, c: "_ComposePanel", session: gr.State, root: Path, checkpoint) -> None:
+    """Session start, live prompt preview with the relief default, random seed."""
+    update_preview = partial(_preview, checkpoint)
+    for component in c.prompt_inputs:
+        component.change(update_preview, c.prompt_inputs, [c.preview, c.relief], queue=False, show_progress="hidden")
+    demo.load(partial(_start, root), session, session, queue=False).then(
+        update_preview, c.prompt_inputs, [c.preview, c.relief], queue=False)
+    c.randomise.click(generate.random_seed, None, c.seed, queue=False)
+
+
+def _wire_results(c: "_ComposePanel", r: _ResultsPanel, h: _HistoryPanel, session: gr.State, root: Path, pipe) -> None:
+    """Generate (one model slot), cancel, and the inspector chain: 2D now, then files + GLB, then the render."""
+    view_inputs = [session, r.overlay, c.exaggeration]
+    view_outputs = [r.rgb_view, r.relief_view, r.overlay_view, r.info]
+    export_inputs = [session, r.engine, c.exaggeration, c.triangles]
+    export_outputs = [r.viewer, r.downloads, r.download_notes]
+
+    def then_export_and_render(event):
+        event.then(inspector.prepare_3d_and_downloads, export_inputs, export_outputs, concurrency_id="export",
+                   concurrency_limit=2).then(inspector.render_3d, [session, c.exaggeration],
+                                             [r.render_view, r.render_note], concurrency_id="render",
+                                             concurrency_limit=1)
+
+    run = c.generate.click(partial(generate.arm_run, root=root), session, session, queue=False).then(
+        partial(_generate, pipe, root), [*c.prompt_inputs, c.seed, c.num_seeds, c.steps, c.guidance, c.sampler,
+                                         c.resolution, c.relief, session],
+        [r.gallery, c.status, session], concurrency_id="model", concurrency_limit=1)
+    run = run.then(_refresh_history, session, [h.gallery, h.compare_a, h.compare_b], queue=False)
+    then_export_and_render(run.then(_select_first, view_inputs, [*view_outputs, session], queue=False))
+    c.cancel.click(_cancel, session, session, queue=False)
+    for gallery, select in ((r.gallery, _select_run_tile), (h.gallery, _select_history_tile)):
+        then_export_and_render(gallery.select(select, view_inputs, [*view_outputs, session], queue=False))
+    r.overlay.release(inspector.view_2d, view_inputs, view_outputs, queue=False, show_progress="hidden")
+    for control in (r.engine, c.exaggeration, c.triangles):
+        control.change(inspector.prepare_3d_and_downloads, export_inputs, export_outputs, concurrency_id="export",
+                       concurrency_limit=2)
+    c.exaggeration.release(inspector.render_3d, [session, c.exaggeration], [r.render_view, r.render_note],
+                           concurrency_id="render", concurrency_limit=1)
+    h.compare.click(inspector.compare, [session, h.compare_a, h.compare_b], [h.compare_view, h.compare_caption],
+                    queue=False)
+
+
+@dataclass
+class _ComposePanel:
+    biome: gr.Dropdown
+    landform: gr.Dropdown
+    country: gr.Dropdown
+    month: gr.Dropdown
+    prompt: gr.Textbox
+    prefix: gr.Checkbox
+    preview: gr.Textbox
+    seed: gr.Number
+    randomise: gr.Button
+    num_seeds: gr.Slider
+    steps: gr.Slider
+    guidance: gr.Slider
+    sampler: gr.Dropdown
+    resolution: gr.Dropdown
+    relief: gr.Number
+    exaggeration: gr.Slider
+    triangles: gr.Number
+    generate: gr.Button
+    cancel: gr.Button
+    status: gr.Markdown
+
+    @property
+    def prompt_inputs(self) -> list:
+        """The components the prompt is composed from, in `compose_prompt`'s order."""
+        return [self.biome, self.landform, self.country, self.month, self.prompt, self.prefix]
+
+
+def _compose_panel(vocabulary, vocab_source: str, settings: Settings, resolutions: list[int], pipe) -> _ComposePanel:
+    gr.Markdown(f"### Prompt\nParts come from the {vocab_source}; *(none)* leaves a part out.")
+    with gr.Row():
+        biome = gr.Dropdown(with_none(vocabulary.biomes), value=NONE_CHOICE, label="Biome", elem_id="biome")
+        landform = gr.Dropdown(with_none(vocabulary.landforms), value=NONE_CHOICE, label="Landform", elem_id="landform")
+    with gr.Row():
+        country = gr.Dropdown(with_none(vocabulary.countries), value=NONE_CHOICE, label="Country", elem_id="country")
+        month = gr.Dropdown(with_none(vocabulary.months), value=NONE_CHOICE, label="Month", elem_id="month")
+    prompt = gr.Textbox(label="Free text (optional)", placeholder="e.g. with a winding river", elem_id="prompt",
+                        max_lines=3)
+    prefix = gr.Checkbox(value=True, label='Start with "A Sentinel-2 image of" (as in training)', elem_id="prefix")
+    preview = gr.Textbox(compose.compose_prompt(None, None, None, None), label="Prompt the model will read",
+                         interactive=False, elem_id="prompt-preview", lines=2)
+    gr.Markdown("### Seeds")
+    with gr.Row(equal_height=True):
+        seed = gr.Number(42, label="Seed", precision=0, minimum=0, maximum=generate.MAX_UI_SEED, elem_id="seed")
+        randomise = gr.Button("Random seed", elem_id="randomise", scale=0, min_width=130)
+    num_seeds = gr.Slider(1, generate.MAX_VARIATIONS, value=4, step=1, elem_id="num-seeds",
+                          label="Variations: seeds generated side by side (seed, seed+1, …)")
+    with gr.Row():
+        generate_button = gr.Button("Generate", variant="primary", elem_id="generate", interactive=pipe is not None)
+        cancel = gr.Button("Cancel", variant="stop", elem_id="cancel")
+    status = gr.Markdown(elem_id="status")
+    with gr.Accordion("Advanced", open=False):
+        steps = gr.Slider(1, 150, value=settings.steps, step=1, label="Denoising steps", elem_id="steps")
+        guidance = gr.Slider(0, 20, value=settings.guidance, step=0.5, label="Guidance (1 or less: off)",
+                             elem_id="guidance")
+        sampler = gr.Dropdown(list(SAMPLERS), value=settings.sampler, label="Sampler", elem_id="sampler")
+        native = pipe.native_size if pipe is not None else resolutions[len(resolutions) // 2]
+        resolution = gr.Dropdown(resolutions, value=native, label=f"Resolution in px (native {native})",
+                                 elem_id="resolution")
+        relief = gr.Number(0, label="Relief in metres (0: from the prompt's landform)", minimum=0, elem_id="relief")
+        exaggeration = gr.Slider(0.5, 5, value=1.0, step=0.25, label="Vertical exaggeration (3D and mesh files)",
+                                 elem_id="exaggeration")
+        triangles = gr.Number(DEFAULT_TRIANGLES, label="Mesh triangle budget", precision=0, minimum=1_000,
+                              maximum=MAX_TRIANGLES, elem_id="triangles")
+    examples = compose.examples_for(vocabulary)
+    if examples:
+        gr.Examples(examples, [biome, landform, country, month, prompt], label="Example prompts (click to fill)")
+    return _ComposePanel(biome, landform, country, month, prompt, prefix, preview, seed, randomise, num_seeds, steps,
+                         guidance, sampler, resolution, relief, exaggeration, triangles, generate_button, cancel, status)
+
+
+def _start(root: Path, session: Session | None) -> Session:
+    return session or Session.create(root)
+
+
+def _preview(checkpoint, biome, landform, country, month, free_text, use_prefix):
+    prompt = compose.compose_prompt(biome, landform, country, month, free_text, use_prefix)
+    if checkpoint is None:
+        return prompt, gr.update()
+    return prompt, gr.update(info=compose.relief_hint(prompt, checkpoint))
+
+
+def _generate(pipe, root, biome, landform, country, month, free_text, use_prefix, seed, num_seeds, steps, guidance,
+              sampler, resolution, relief, session, progress=gr.Progress()):
+    """The run composes the prompt from the parts itself (the preview box may lag behind)."""
+    prompt = compose.compose_prompt(biome, landform, country, month, free_text, use_prefix)
+    return generate.generate(pipe, prompt, seed, num_seeds, steps, guidance, sampler, resolution, relief, session,
+                             progress=progress, root=root)
+
+
+def _cancel(session):
+    """Cancel feedback goes to a toast: the run's own "Cancelled" status must not be overwritten."""
+    message, session = generate.cancel_run(session)
+    gr.Info(message)
+    return session
+
+
+def _refresh_history(session):
+    items = generate.gallery_items(list(reversed(session.history))) if session else []
+    choices = inspector.history_labels(session)
+    return (items, gr.update(choices=choices, value=choices[0][1] if choices else None),
+            gr.update(choices=choices, value=choices[1][1] if len(choices) > 1 else None))
+
+
+def _select_first(session, overlay, exaggeration):
+    """After a run: the inspector shows the run's first result (generate selected it)."""
+    return inspector.select_result(session, session.selected if session else None, overlay, exaggeration)
+
+
+def _select_run_tile(session, overlay, exaggeration, evt: gr.SelectData):
+    number = inspector.number_from_gallery(session, evt.index, history=False)
+    return inspector.select_result(session, number, overlay, exaggeration)
+
+
+def _select_history_tile(session, overlay, exaggeration, evt: gr.SelectData):
+    number = inspector.number_from_gallery(session, evt.index, history=True)
+    return inspector.select_result(session, number, overlay, exaggeration)
