@@ -18,9 +18,10 @@ of pipe fluxes so that every transfer is an explicit, conservative exchange betw
 5. transport: sediment leaves with the same share of the cell's water that leaves;
 6. evaporation: `water_m *= 1 - evaporation`.
 
-The border is open: ghost cells outside the tile hold the edge cell's ground and no water, so
-water reaching the edge drains out and takes its sediment with it; that sediment is tallied at the
-ghost ring (`carried_out_m3`). After the last iteration the sediment still in suspension settles
+The border is open: ghost cells outside the tile continue the original ground's slope (a fixed
+base level) under the edge cell's water depth, so water leaves where the ground falls towards the
+border (taking its sediment with it) and a flat or rising border holds it; what leaves is tallied
+at the ghost ring (`carried_out_m3`). After the last iteration the sediment still in suspension settles
 where it is, so the ground's volume change plus what left equals zero up to float rounding.
 """
 
@@ -36,9 +37,10 @@ from mesa.finishing.erosion_result import ErosionResult, summarise_erosion
 from mesa.finishing.neighbours import (
     DISTANCES_PX,
     drops_to_neighbours,
-    fill_ghosts_replicate,
+    fill_ghost_surface,
     ghost_ring_sum,
     interior,
+    outflow_ghosts,
     resolve_device,
     scatter_to_neighbours,
 )
@@ -89,6 +91,7 @@ class _State:
     """
 
     base: torch.Tensor
+    ghosts: torch.Tensor
     change: torch.Tensor
     water: torch.Tensor
     sediment: torch.Tensor
@@ -153,9 +156,11 @@ def _initial_state(elevation: np.ndarray, device: torch.device) -> _State:
     def zeros(*shape: int) -> torch.Tensor:
         return torch.zeros(shape, dtype=torch.float32, device=device)
 
+    base = torch.as_tensor(elevation - elevation.mean(), dtype=torch.float32, device=device)
     grid = [zeros(height, width) for _ in range(10)]
     return _State(
-        torch.as_tensor(elevation - elevation.mean(), dtype=torch.float32, device=device),
+        base,
+        outflow_ghosts(base),
         *grid,
         surface_pad=zeros(height + 2, width + 2),
         water_in=zeros(height + 2, width + 2),
@@ -169,7 +174,7 @@ def _step(s: _State, settings: HydraulicErosion, meters_per_pixel: float) -> Non
     """One iteration: rain, routing, erosion or deposition, transport, evaporation (all in place)."""
     s.water.add_(settings.rain_m)
     torch.add(s.base, s.change, out=s.ground)
-    fill_ghosts_replicate(s.surface_pad, s.ground)
+    fill_ghost_surface(s.surface_pad, s.ghosts, s.water)
     torch.add(s.ground, s.water, out=interior(s.surface_pad))
     drops = drops_to_neighbours(s.surface_pad, s.drops).clamp_(min=0.0)
     drops[4:].mul_(1.0 / DISTANCES_PX[4])

@@ -17,6 +17,7 @@ from mesa.errors import UserError
 
 OFFSETS: tuple[tuple[int, int], ...] = ((-1, 0), (1, 0), (0, -1), (0, 1), (-1, -1), (-1, 1), (1, -1), (1, 1))
 """(d_row, d_col) of the eight neighbours: the four edge neighbours first, then the diagonals."""
+DEVICE_NAMES = ("cpu", "cuda", "mps", "auto")
 DISTANCES_PX: tuple[float, ...] = tuple(math.hypot(dr, dc) for dr, dc in OFFSETS)
 """Centre-to-centre distance of each neighbour in OFFSETS, in cells (1 or sqrt 2)."""
 
@@ -26,8 +27,8 @@ def resolve_device(device: str | torch.device) -> torch.device:
     ("auto" -> cuda, then mps, then cpu; an unavailable device is a UserError)."""
     if isinstance(device, torch.device):
         return device
-    if not isinstance(device, str):
-        raise UserError(f"device must be a name such as 'cpu', 'cuda' or 'auto', got {device!r}")
+    if device not in DEVICE_NAMES:
+        raise UserError(f"unknown device {device!r}; choose {', '.join(DEVICE_NAMES)}")
     if device == "cpu":
         return torch.device("cpu")
     from mesa.pipeline.model_choice import pick_device
@@ -83,12 +84,34 @@ def ghost_ring_sum(padded: torch.Tensor) -> torch.Tensor:
     return ring + padded[1:-1, 0].sum(dtype=torch.float64) + padded[1:-1, -1].sum(dtype=torch.float64)
 
 
-def fill_ghosts_replicate(padded: torch.Tensor, values: torch.Tensor) -> torch.Tensor:
-    """Set the ghost ring of `padded` (H + 2, W + 2) to the nearest edge cell of `values` (H, W)."""
-    padded[0, 1:-1] = values[0]
-    padded[-1, 1:-1] = values[-1]
-    padded[1:-1, 0] = values[:, 0]
-    padded[1:-1, -1] = values[:, -1]
-    padded[0, 0], padded[0, -1] = values[0, 0], values[0, -1]
-    padded[-1, 0], padded[-1, -1] = values[-1, 0], values[-1, -1]
+def outflow_ghosts(ground: torch.Tensor) -> torch.Tensor:
+    """(H + 2, W + 2) ghost-ring ground for an open border (interior zeros), from (H, W) `ground`.
+
+    A ghost cell continues the ground's slope across the border: linear extrapolation from the
+    edge cell and the one inside it. Computed once from the original terrain, it is a fixed base
+    level outside the tile (recomputing it from the eroding edge would feed back: a lower edge
+    would lower its ghost twice as fast). Needs H, W >= 2.
+    """
+    ghosts = torch.zeros((ground.shape[0] + 2, ground.shape[1] + 2), dtype=ground.dtype, device=ground.device)
+    ghosts[0, 1:-1] = 2.0 * ground[0] - ground[1]
+    ghosts[-1, 1:-1] = 2.0 * ground[-1] - ground[-2]
+    ghosts[1:-1, 0] = 2.0 * ground[:, 0] - ground[:, 1]
+    ghosts[1:-1, -1] = 2.0 * ground[:, -1] - ground[:, -2]
+    for row, inner_row in ((0, 1), (-1, -2)):
+        for column, inner_column in ((0, 1), (-1, -2)):
+            ghosts[row, column] = 2.0 * ground[row, column] - ground[inner_row, inner_column]
+    return ghosts
+
+
+def fill_ghost_surface(padded: torch.Tensor, ghosts: torch.Tensor, water: torch.Tensor) -> torch.Tensor:
+    """Set the ghost ring of the padded water surface: ghost ground (`outflow_ghosts`) plus the
+    water depth of the adjacent edge cell (a zero-gradient outflow boundary, as in shallow-water
+    models): water leaves where the ground falls towards the border, a flat or rising border holds it."""
+    padded[0, 1:-1] = ghosts[0, 1:-1] + water[0]
+    padded[-1, 1:-1] = ghosts[-1, 1:-1] + water[-1]
+    padded[1:-1, 0] = ghosts[1:-1, 0] + water[:, 0]
+    padded[1:-1, -1] = ghosts[1:-1, -1] + water[:, -1]
+    for row in (0, -1):
+        for column in (0, -1):
+            padded[row, column] = ghosts[row, column] + water[row, column]
     return padded
