@@ -1,13 +1,13 @@
 """Water on any elevation map: D8 flow direction, flow accumulation, depression filling, lakes,
 rivers and an optional sea, in metres, cells and square kilometres.
 
-Routing is the drainage tree of `mesa.data.synthetic.hydrology.route_flow` (the one drainage
-implementation in MESA Studio): the minimum spanning tree of the 8-connected grid plus an "outside"
-node on the border, with edge weight max(z_u, z_v). Growing that tree from the outside with
-Prim's algorithm is exactly Priority-Flood (Barnes, Lehman & Mulla 2014): the highest point on a
-cell's tree path out is its depression-filled level, the level Priority-Flood floods it to. On
-slopes a cell's parent is its lowest neighbour (D8, O'Callaghan & Mark 1984); in a closed low it
-routes across the spill point, so every cell drains to the border and rivers continue past lakes.
+Depression filling uses the drainage tree of `mesa.data.synthetic.hydrology.route_flow` (the one
+implementation in MESA Studio): the minimum spanning tree of the 8-connected grid plus an
+"outside" node on the border, with edge weight max(z_u, z_v). Growing that tree from the outside
+with Prim's algorithm is exactly Priority-Flood (Barnes, Lehman & Mulla 2014), so the highest
+point on a cell's tree path out is its Priority-Flood level. Flow directions are D8 steepest
+descent on that filled surface, across flats along the tree (`drainage.py`), so every cell drains
+to the border and rivers continue through lakes.
 """
 
 from __future__ import annotations
@@ -17,9 +17,10 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage
 
-from mesa.data.synthetic.hydrology import OUTSIDE, route_flow
+from mesa.data.synthetic.hydrology import route_flow
 from mesa.errors import UserError
 from mesa.finishing.checks import check_range
+from mesa.finishing.drainage import OUTSIDE, accumulate, steepest_receivers
 from mesa.limits import check_memory
 from mesa.validation import check_elevation, check_positive
 
@@ -102,11 +103,12 @@ def analyse_water(
     check_memory(BYTES_PER_CELL * elevation.size, f"water analysis of {elevation.shape[1]} x {elevation.shape[0]} px",
                  "use a smaller elevation map")
     drainage = route_flow(elevation)
+    receiver = steepest_receivers(drainage.filled_m, drainage.receiver)
+    area_cells = accumulate(receiver).reshape(elevation.shape)
     depth_m = np.maximum(drainage.filled_m - elevation, 0.0).astype(np.float32)
     _, count = ndimage.label(depth_m > DEPRESSION_TOLERANCE_M, structure=np.ones((3, 3)))
     sea = drainage.filled_m <= sea_level_m if sea_level_m is not None else np.zeros(elevation.shape, bool)
     lake = _deep_basins(depth_m, lake_min_depth_m) & ~sea
-    area_cells = drainage.accumulation_px
     river = np.ones(elevation.shape, bool)
     if river_min_cells is not None:
         river &= area_cells >= river_min_cells
@@ -115,7 +117,7 @@ def analyse_water(
     surface_m = np.where(sea, sea_level_m if sea_level_m is not None else 0.0, drainage.filled_m)
     standing = sea | lake
     return WaterMaps(
-        flow_direction=flow_direction_codes(drainage.receiver, elevation.shape),
+        flow_direction=flow_direction_codes(receiver, elevation.shape),
         accumulation_cells=area_cells.astype(np.float32),
         filled_m=drainage.filled_m,
         depression_depth_m=depth_m,
