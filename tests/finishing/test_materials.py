@@ -4,6 +4,7 @@ the synthetic generator's own labels on held-out tiles."""
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -108,3 +109,12 @@ def test_agreement_with_the_generators_labels_on_held_out_tiles():
     # snow 0.92, water 0.62
     assert iou["water"] > 0.45 and iou["rock"] > 0.55 and iou["forest"] > 0.45 and iou["snow"] > 0.75, iou
     assert np.mean(list(iou.values())) > 0.45, iou
+
+
+def test_the_generators_labels_follow_what_it_painted():
+    params = replace(sample_params(0, 0), biome_id=14, landform="coastal plains", relief_m=40.0, base_m=-20.0)
+    tile = generate_tile(params, 64)  # mangroves: sea, and forest on land
+    assert tile.materials.shape == (64, 64) and tile.materials.dtype == np.uint8
+    assert tile.water.sea.any()
+    assert np.all(tile.materials[tile.water.sea] == MATERIAL_CLASSES.index("water"))
+    assert (tile.materials[~tile.water.sea] == MATERIAL_CLASSES.index("forest")).mean() > 0.5
