@@ -5,7 +5,7 @@ engine), so the colour image stays co-registered. See docs/finishing.md.
 """
 
 from mesa.finishing.erosion import EROSION_KINDS, erode, erosion_settings
-from mesa.finishing.erosion_result import ErosionResult
+from mesa.finishing.erosion_result import ErosionCancelled, ErosionResult
 from mesa.finishing.finish import FinishFiles, FinishOptions, FinishResult, finish_terrain, write_finish
 from mesa.finishing.hydraulic import HydraulicErosion, hydraulic_erosion
 from mesa.finishing.masks import MASKS, compute_masks, parse_masks, quantise_mask
@@ -19,6 +19,7 @@ __all__ = [
     "LAYER_WRITERS",
     "MASKS",
     "MATERIAL_LAYERS",
+    "ErosionCancelled",
     "ErosionResult",
     "FinishFiles",
     "FinishOptions",

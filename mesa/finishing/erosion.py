@@ -3,6 +3,7 @@ check, then hydraulic and/or thermal erosion on the same grid."""
 
 from __future__ import annotations
 
+import threading
 from dataclasses import replace
 
 import numpy as np
@@ -10,7 +11,7 @@ import torch
 
 from mesa.errors import UserError
 from mesa.finishing.checks import check_range
-from mesa.finishing.erosion_result import ErosionResult
+from mesa.finishing.erosion_result import ErosionResult, Progress
 from mesa.finishing.hydraulic import HydraulicErosion, hydraulic_erosion
 from mesa.finishing.thermal import ThermalErosion, thermal_erosion
 from mesa.limits import check_memory
@@ -57,6 +58,8 @@ def erode(
     device: str | torch.device = "cpu",
     hydraulic: HydraulicErosion | None = None,
     thermal: ThermalErosion | None = None,
+    progress: Progress | None = None,
+    cancel: threading.Event | None = None,
 ) -> ErosionResult:
     """Erode a terrain: hydraulic, thermal, or both interleaved (a thermal step after every
     hydraulic one, so collapsed banks are carried off by the water).
@@ -67,6 +70,8 @@ def erode(
         kind, strength: see `erosion_settings`.
         device: "cpu", "cuda", "mps" or "auto".
         hydraulic, thermal: explicit settings that replace the ones `kind` and `strength` pick.
+        progress: called with (iterations done, total) after every iteration (a progress bar).
+        cancel: when set, the run stops with ErosionCancelled after the current iteration.
     Returns:
         ErosionResult on the input grid (the colour image stays co-registered).
     """
@@ -77,5 +82,5 @@ def erode(
     check_memory(BYTES_PER_CELL * elevation.size, f"{kind} erosion of {elevation.shape[1]} x {elevation.shape[0]} px",
                  "erode a smaller elevation map")
     if hydraulic is None:
-        return thermal_erosion(elevation, meters_per_pixel, thermal, device)
-    return hydraulic_erosion(elevation, meters_per_pixel, hydraulic, device, thermal)
+        return thermal_erosion(elevation, meters_per_pixel, thermal, device, progress, cancel)
+    return hydraulic_erosion(elevation, meters_per_pixel, hydraulic, device, thermal, progress, cancel)

@@ -2,10 +2,27 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 import torch
+
+Progress = Callable[[int, int], None]
+"""Called as progress(iterations_done, iterations_total) after each erosion iteration."""
+
+
+class ErosionCancelled(Exception):
+    """Raised when a caller's cancel event is set during an erosion run."""
+
+
+def report_iteration(done: int, total: int, progress: Progress | None, cancel: threading.Event | None) -> None:
+    """Tell `progress` that `done` of `total` iterations ran; ErosionCancelled once `cancel` is set."""
+    if progress is not None:
+        progress(done, total)
+    if cancel is not None and cancel.is_set():
+        raise ErosionCancelled(f"erosion cancelled after {done} of {total} iterations")
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,8 @@ stays registered with the eroded terrain; writers resample to the engine's size.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import threading
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -21,7 +22,7 @@ import numpy as np
 from mesa.errors import UserError
 from mesa.finishing.checks import check_range
 from mesa.finishing.erosion import EROSION_KINDS, MAX_STRENGTH, erode
-from mesa.finishing.erosion_result import ErosionResult
+from mesa.finishing.erosion_result import ErosionResult, Progress
 from mesa.finishing.masks import MASKS, compute_masks, parse_masks
 from mesa.finishing.materials import MaterialWeights, material_weights
 from mesa.finishing.water import WaterMaps, analyse_water
@@ -68,7 +69,7 @@ class FinishOptions:
             raise UserError(f"masks are 8- or 16-bit, got {self.mask_bits}")
         if self.sea_level_m is not None:
             check_range("sea level", self.sea_level_m, -12_000.0, 9_000.0)
-        return FinishOptions(**{**self.__dict__, "masks": parse_masks(self.masks)})
+        return replace(self, masks=parse_masks(self.masks))
 
     @property
     def needs_water(self) -> bool:
@@ -116,10 +117,11 @@ class FinishResult:
             }
         document["masks"] = list(self.masks)
         if self.materials is not None:
-            cover = np.bincount(self.materials.dominant().ravel(), minlength=len(self.materials.layers))
+            layers = self.materials.layers
+            share = np.bincount(self.materials.dominant().ravel(), minlength=len(layers)) / self.elevation_m.size
             document["materials"] = {
-                "layers": list(self.materials.layers),
-                "dominant_share": {n: float(c) / cover.sum() for n, c in zip(self.materials.layers, cover, strict=True)},
+                "layers": list(layers),
+                "dominant_share": {name: float(s) for name, s in zip(layers, share, strict=True)},
             }
         return document
 
@@ -148,6 +150,8 @@ def finish_terrain(
     meters_per_pixel: float,
     rgb: np.ndarray | None = None,
     options: FinishOptions = FinishOptions(),
+    progress: Progress | None = None,
+    cancel: threading.Event | None = None,
 ) -> FinishResult:
     """Erode, analyse water, compute masks and material weights as `options` ask.
 
@@ -156,6 +160,8 @@ def finish_terrain(
         meters_per_pixel: ground spacing, metres.
         rgb: (H, W, 3) uint8 co-registered colour image; required when options.materials.
         options: what to do.
+        progress, cancel: passed to the erosion (the long part): (iterations done, total) after
+            each iteration; ErosionCancelled once `cancel` is set.
     """
     elevation = check_elevation(elevation_m)
     meters_per_pixel = check_positive("meters_per_pixel", meters_per_pixel)
@@ -165,7 +171,8 @@ def finish_terrain(
         raise UserError("material weight maps are read from the colour image: give rgb (--rgb)")
     erosion = None
     if options.erosion is not None:
-        erosion = erode(elevation, meters_per_pixel, options.erosion, options.erosion_strength, options.device)
+        erosion = erode(elevation, meters_per_pixel, options.erosion, options.erosion_strength, options.device,
+                        progress=progress, cancel=cancel)
     finished = erosion.elevation_m if erosion is not None else elevation.astype(np.float32)
     water = None
     if options.needs_water:

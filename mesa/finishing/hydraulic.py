@@ -27,13 +27,14 @@ where it is, so the ground's volume change plus what left equals zero up to floa
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 
 from mesa.finishing.checks import check_fraction, check_iterations
-from mesa.finishing.erosion_result import ErosionResult, summarise_erosion
+from mesa.finishing.erosion_result import ErosionResult, Progress, report_iteration, summarise_erosion
 from mesa.finishing.neighbours import (
     DISTANCES_PX,
     drops_to_neighbours,
@@ -115,6 +116,8 @@ def hydraulic_erosion(
     settings: HydraulicErosion = HydraulicErosion(),
     device: str | torch.device = "cpu",
     thermal: ThermalErosion | None = None,
+    progress: Progress | None = None,
+    cancel: threading.Event | None = None,
 ) -> ErosionResult:
     """Erode `elevation_m` with rain-fed flowing water (see the module docstring).
 
@@ -126,6 +129,8 @@ def hydraulic_erosion(
         thermal: when given, one thermal relaxation step (its talus angle and rate; its iteration
             count is not used) follows every hydraulic step, so the water carries off the banks
             that collapse instead of being dammed by them (as in Stava et al. 2008).
+        progress: called with (iterations done, total) after every iteration.
+        cancel: when set, the run stops with ErosionCancelled after the current iteration.
     Returns:
         ErosionResult on the same grid (nothing is resampled, so a colour image stays registered).
     """
@@ -138,10 +143,11 @@ def hydraulic_erosion(
     if thermal is not None:
         relaxation = Relaxation.allocate(elevation.shape, thermal.checked(), meters_per_pixel, device)
     with torch.no_grad():
-        for _ in range(settings.iterations):
+        for done in range(1, settings.iterations + 1):
             _step(state, settings, meters_per_pixel)
             if relaxation is not None:
                 relaxation.step(state.base, state.change)
+            report_iteration(done, settings.iterations, progress, cancel)
         state.change.add_(state.sediment)
     kind = "hydraulic" if thermal is None else "hydraulic+thermal"
     return summarise_erosion(

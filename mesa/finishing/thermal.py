@@ -12,13 +12,14 @@ lower), so the volume of ground is conserved exactly up to float rounding.
 from __future__ import annotations
 
 import math
+import threading
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 
 from mesa.finishing.checks import check_fraction, check_iterations, check_range
-from mesa.finishing.erosion_result import ErosionResult, summarise_erosion
+from mesa.finishing.erosion_result import ErosionResult, Progress, report_iteration, summarise_erosion
 from mesa.finishing.neighbours import (
     DISTANCES_PX,
     drops_to_neighbours,
@@ -58,6 +59,8 @@ def thermal_erosion(
     meters_per_pixel: float,
     settings: ThermalErosion = ThermalErosion(),
     device: str | torch.device = "cpu",
+    progress: Progress | None = None,
+    cancel: threading.Event | None = None,
 ) -> ErosionResult:
     """Relax slopes steeper than the talus angle (see the module docstring).
 
@@ -66,6 +69,7 @@ def thermal_erosion(
         meters_per_pixel: ground spacing, metres.
         settings: talus angle in degrees, iterations, rate.
         device: "cpu", "cuda", "mps" or "auto".
+        progress, cancel: as for `hydraulic_erosion`.
     Returns:
         ErosionResult on the same grid; carried_out_m3 is 0 (the border is a wall).
     """
@@ -77,8 +81,9 @@ def thermal_erosion(
     change = torch.zeros_like(base)
     relaxation = Relaxation.allocate(base.shape, settings, meters_per_pixel, device)
     with torch.no_grad():
-        for _ in range(settings.iterations):
+        for done in range(1, settings.iterations + 1):
             relaxation.step(base, change)
+            report_iteration(done, settings.iterations, progress, cancel)
     flow = torch.zeros_like(base)
     return summarise_erosion("thermal", elevation, change, flow, 0.0, meters_per_pixel, settings.iterations)
 

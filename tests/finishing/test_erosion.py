@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import threading
 from dataclasses import replace
 
 import numpy as np
@@ -11,6 +12,7 @@ import torch
 
 from mesa.errors import UserError
 from mesa.finishing import (
+    ErosionCancelled,
     HydraulicErosion,
     ThermalErosion,
     count_closed_depressions,
@@ -98,6 +100,20 @@ def test_hydraulic_plus_thermal_interleaves_and_reports_one_run(hills):
     assert both.conservation_error < 1e-4
     only_water = erode(hills, MPP, "hydraulic", strength=0.4)
     assert not np.array_equal(both.elevation_m, only_water.elevation_m)
+
+
+def test_progress_is_reported_every_iteration_and_cancel_stops_the_run(hills):
+    seen = []
+    erode(hills, MPP, "thermal", strength=0.1, progress=lambda done, total: seen.append((done, total)))
+    assert seen == [(k, 5) for k in range(1, 6)]
+    cancel = threading.Event()
+
+    def stop_after_three(done: int, total: int) -> None:
+        if done == 3:
+            cancel.set()
+
+    with pytest.raises(ErosionCancelled, match="after 3 of 40"):
+        erode(hills, MPP, "hydraulic", strength=0.4, progress=stop_after_three, cancel=cancel)
 
 
 def test_strength_scales_time_only():
