@@ -61,8 +61,9 @@ def bench_erosion(threads: int, sizes: tuple[int, ...]) -> None:
                 result = erode(elevation, spacing, kind, device=device)
                 seconds, cpu_seconds = time.perf_counter() - start, time.process_time() - cpu_start
                 per = seconds * 1000 / result.iterations / (size * size / 1e6)
-                print(f"| {size}^2 | {kind} | {device} | {result.iterations} | {seconds:.2f} | {cpu_seconds:.2f} | "
-                      f"{per:.1f} | {result.eroded_m3:.3g} | {result.max_change_m:.1f} | {result.conservation_error:.1e} |")
+                print(f"| {size}^2 | {kind} | {device} | {result.iterations} | {seconds:.2f} | {cpu_seconds:.2f} "
+                      f"| {per:.1f} | {result.eroded_m3:.3g} | {result.max_change_m:.1f} "
+                      f"| {result.conservation_error:.1e} |")
 
 
 def _generated_terrains(seeds: tuple[int, ...]) -> list:
@@ -73,7 +74,8 @@ def _generated_terrains(seeds: tuple[int, ...]) -> list:
 
 
 def bench_drainage(seeds: tuple[int, ...], noisy_tiles: int) -> None:
-    cases = [(f"mesa-tiny: {t.prompt[24:]} (seed {t.seed})", t.elevation_m, t.meters_per_pixel)
+    cases = [(f"mesa-tiny: {t.prompt.removeprefix('A Sentinel-2 image of ')}, seed {t.seed}", t.elevation_m,
+              t.meters_per_pixel)
              for t in _generated_terrains(seeds)]
     rng = np.random.default_rng(0)
     for index in range(noisy_tiles):

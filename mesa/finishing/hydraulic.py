@@ -21,8 +21,8 @@ of pipe fluxes so that every transfer is an explicit, conservative exchange betw
 The border is open: ghost cells outside the tile continue the original ground's slope (a fixed
 base level) under the edge cell's water depth, so water leaves where the ground falls towards the
 border (taking its sediment with it) and a flat or rising border holds it; what leaves is tallied
-at the ghost ring (`carried_out_m3`). After the last iteration the sediment still in suspension settles
-where it is, so the ground's volume change plus what left equals zero up to float rounding.
+at the ghost ring (`carried_out_m3`). After the last iteration the sediment still in suspension
+settles where it is, so the ground's volume change plus what left is zero up to float rounding.
 """
 
 from __future__ import annotations
@@ -163,11 +163,12 @@ def _initial_state(elevation: np.ndarray, device: torch.device) -> _State:
         return torch.zeros(shape, dtype=torch.float32, device=device)
 
     base = torch.as_tensor(elevation - elevation.mean(), dtype=torch.float32, device=device)
-    grid = [zeros(height, width) for _ in range(10)]
+    names = ("change", "water", "sediment", "flow", "ground", "discharge", "half_drop", "drop_sum", "exchange",
+             "scratch")
     return _State(
-        base,
-        outflow_ghosts(base),
-        *grid,
+        base=base,
+        ghosts=outflow_ghosts(base),
+        **{name: zeros(height, width) for name in names},
         surface_pad=zeros(height + 2, width + 2),
         water_in=zeros(height + 2, width + 2),
         sediment_in=zeros(height + 2, width + 2),
@@ -191,11 +192,11 @@ def _step(s: _State, settings: HydraulicErosion, meters_per_pixel: float) -> Non
 
     deficit = torch.mul(s.discharge, s.half_drop, out=s.scratch)
     deficit.mul_(2.0 * settings.capacity / meters_per_pixel).sub_(s.sediment)
-    pick_up = torch.clamp(deficit, min=0.0, out=s.exchange).mul_(settings.erodibility)
-    torch.minimum(pick_up, s.half_drop, out=pick_up)
-    pick_up.add_(deficit.clamp_(max=0.0).mul_(settings.deposition))
-    s.change.sub_(pick_up)
-    s.sediment.add_(pick_up)
+    exchange = torch.clamp(deficit, min=0.0, out=s.exchange).mul_(settings.erodibility)
+    torch.minimum(exchange, s.half_drop, out=exchange)  # picked up: at most half the drop
+    exchange.add_(deficit.clamp_(max=0.0).mul_(settings.deposition))  # minus what settles
+    s.change.sub_(exchange)
+    s.sediment.add_(exchange)
 
     share = torch.div(s.discharge, s.drop_sum.add_(_TINY), out=s.drop_sum)
     drops.mul_(share)

@@ -124,10 +124,10 @@ def _colour_evidence(albedo: np.ndarray) -> np.ndarray:
     ])
 
 
-def _terrain_evidence(slope_deg_: np.ndarray, height: np.ndarray, water: WaterMaps | None) -> np.ndarray:
+def _terrain_evidence(slope_degrees: np.ndarray, height: np.ndarray, water: WaterMaps | None) -> np.ndarray:
     """(6, H, W) terrain evidence per layer from slope (degrees), relative height (0..1) and water."""
-    steep = _above(slope_deg_, 32.0, 5.0)
-    flat = _below(slope_deg_, 6.0, 2.0)
+    steep = _above(slope_degrees, 32.0, 5.0)
+    flat = _below(slope_degrees, 6.0, 2.0)
     wet = np.ones_like(height) if water is None else 0.3 + 0.7 * (water.standing | water.river)
     return np.stack([
         0.2 + 0.8 * steep,
