@@ -4,9 +4,15 @@ Layers, bottom to top: vegetation over soil (cover from the palette, patchy nois
 the tree line), farmland parcels on gentle slopes, rock on slopes steeper than `rock_onset_deg`,
 salt pans, snow above the snow line (partly hidden under canopy), hillshade from the sun of
 shading.py, fine texture, then water (sea, lakes, rivers; ice when the lake lies above the snow line).
+
+Alongside the colour, `compose_colour` keeps how much of each pixel every layer covers after all
+the blends above and labels the pixel with the layer that covers most (MATERIAL_CLASSES): the
+generator's own ground truth for reading materials from a colour image.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -29,11 +35,37 @@ ICE: tuple[float, float, float] = (0.80, 0.85, 0.90)
 SNOW_TRANSITION_M = 250.0
 AMBIENT = 0.45
 """Share of the light that is diffuse: a slope facing away from the sun keeps this much brightness."""
+MATERIAL_CLASSES: tuple[str, ...] = ("rock", "grass", "forest", "soil", "snow", "water")
+"""Material labels, in label-index order. Vegetation is forest below the tree line in biomes whose
+canopy hides snow (canopy >= FOREST_CANOPY: the RESOLVE forest, woodland and mangrove biomes) and
+grass elsewhere (alpine meadow above the tree line, grassland, tundra, fields); soil includes sand
+and salt pans; water includes ice on lakes."""
+FOREST_CANOPY = 0.4
+_ROCK, _GRASS, _FOREST, _SOIL, _SNOW, _WATER = range(len(MATERIAL_CLASSES))
+
+
+@dataclass
+class TileColour:
+    """The colour of a tile and the material under each pixel.
+
+    Attributes:
+        rgb: (H, W, 3) float32 in [0, 1].
+        materials: (H, W) uint8 index into MATERIAL_CLASSES of the layer covering most of the pixel.
+    """
+
+    rgb: np.ndarray
+    materials: np.ndarray
 
 
 def _blend(base: np.ndarray, colour: np.ndarray | tuple, weight: np.ndarray) -> np.ndarray:
     """base (H, W, 3) towards colour ((3,) or (H, W, 3)) by weight (H, W) in [0, 1]."""
     return base + (np.asarray(colour, dtype=np.float32) - base) * weight[..., None]
+
+
+def _cover(coverage: np.ndarray, material: int, weight: np.ndarray | float) -> None:
+    """Lay `material` over the (len(MATERIAL_CLASSES), H, W) coverage with opacity `weight` (H, W), in place."""
+    coverage *= 1.0 - np.asarray(weight, dtype=np.float32)
+    coverage[material] += weight
 
 
 def _smoothstep(x: np.ndarray) -> np.ndarray:
@@ -80,22 +112,22 @@ def snow_cover(
     return (cover * (1.0 - _smoothstep((slope - 40.0) / 15.0))).astype(np.float32)
 
 
-def compose_rgb(
+def compose_colour(
     water: WaterBodies,
     meters_per_pixel: float,
     palette: BiomePalette,
     month: int,
     hemisphere: str,
     rng: np.random.Generator,
-) -> np.ndarray:
-    """True colour of a tile.
+) -> TileColour:
+    """True colour of a tile and its material labels.
 
     Args:
         water: the tile's water; its `surface_m` (H, W) is the elevation that is coloured and shaded.
         meters_per_pixel: ground sampling distance, metres.
         month, hemisphere: decide vegetation colour and the snow line (palettes.py).
     Returns:
-        (H, W, 3) float32 in [0, 1].
+        TileColour: rgb (H, W, 3) float32 in [0, 1] and materials (H, W) uint8.
     """
     surface_m = water.surface_m
     shape = surface_m.shape
@@ -104,23 +136,33 @@ def compose_rgb(
     slope = slope_deg(surface_m, meters_per_pixel)
 
     cover = vegetation_cover(palette, surface_m, water.wetness, patches)
-    veg = _blend(
-        np.broadcast_to(vegetation_colour(palette, month, hemisphere), (*shape, 3)),
-        ALPINE,
-        np.clip((surface_m - palette.treeline_m) / 700.0, 0.0, 1.0),
-    )
+    above_treeline = np.clip((surface_m - palette.treeline_m) / 700.0, 0.0, 1.0)
+    veg = _blend(np.broadcast_to(vegetation_colour(palette, month, hemisphere), (*shape, 3)), ALPINE, above_treeline)
     rgb = _blend(np.broadcast_to(np.asarray(palette.soil, np.float32), (*shape, 3)), veg, cover)
+    coverage = np.zeros((len(MATERIAL_CLASSES), *shape), np.float32)
+    coverage[_SOIL] = 1.0
+    _cover(coverage, _GRASS, cover)
+    if palette.canopy >= FOREST_CANOPY:
+        forest = cover * (1.0 - above_treeline)
+        coverage[_GRASS] -= forest
+        coverage[_FOREST] += forest
     if rng.random() < palette.farmland:
         index, value = field_parcels(shape, meters_per_pixel, rng)
         fields = (slope < 6.0) & (value < 0.85) & (surface_m < palette.treeline_m)
         rgb = _blend(rgb, np.asarray(FIELD_COLOURS, np.float32)[index], 0.8 * fields)
-    rgb = _blend(rgb, palette.rock, _smoothstep((slope - rock_onset_deg(palette)) / 18.0))
+        _cover(coverage, _GRASS, 0.8 * fields)
+    rock = _smoothstep((slope - rock_onset_deg(palette)) / 18.0)
+    rgb = _blend(rgb, palette.rock, rock)
+    _cover(coverage, _ROCK, rock)
     rgb = rgb * (1.0 - 0.3 * water.wetness[..., None])
     rgb = _blend(rgb, SALT_PAN, water.salt_pan.astype(np.float32))
+    _cover(coverage, _SOIL, water.salt_pan.astype(np.float32))
 
     line_m = snowline_m(palette, month, hemisphere)
     snow = snow_cover(surface_m, slope, line_m, patches)
-    rgb = _blend(rgb, SNOW, snow * (1.0 - palette.canopy * cover))
+    visible_snow = snow * (1.0 - palette.canopy * cover)
+    rgb = _blend(rgb, SNOW, visible_snow)
+    _cover(coverage, _SNOW, visible_snow)
 
     light = hillshade(surface_m, meters_per_pixel, SUN_AZIMUTH_DEG, SUN_ALTITUDE_DEG) / np.sin(np.radians(SUN_ALTITUDE_DEG))
     rgb = rgb * (AMBIENT + (1.0 - AMBIENT) * light)[..., None] * (1.0 + 0.05 * fine)[..., None]
@@ -133,5 +175,7 @@ def compose_rgb(
     ice = np.where(water.sea, 0.0, np.clip((surface_m - line_m) / SNOW_TRANSITION_M + 0.5, 0.0, 1.0))
     water_colour = _blend(water_colour, ICE, ice)
     standing = (water.sea | water.lake).astype(np.float32)
-    rgb = _blend(rgb, water_colour, np.maximum(standing, water.river))
-    return np.clip(rgb, 0.0, 1.0).astype(np.float32)
+    wet = np.maximum(standing, water.river)
+    rgb = _blend(rgb, water_colour, wet)
+    _cover(coverage, _WATER, wet)
+    return TileColour(np.clip(rgb, 0.0, 1.0).astype(np.float32), np.argmax(coverage, axis=0).astype(np.uint8))

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from mesa.data.synthetic.colour import compose_rgb
+from mesa.data.synthetic.colour import compose_colour
 from mesa.data.synthetic.hydrology import route_flow
 from mesa.data.synthetic.landforms import generate_elevation
 from mesa.data.synthetic.palettes import PALETTES
@@ -27,12 +27,15 @@ class SyntheticTile:
         elevation_m: (H, W) float32 metres, lakes and sea flat at their water surface.
         water: the tile's water bodies.
         meters_per_pixel: ground sampling distance, metres.
+        materials: (H, W) uint8 index into colour.MATERIAL_CLASSES of the material the colour
+            shows at each pixel (the generator's own labels).
     """
 
     rgb: np.ndarray
     elevation_m: np.ndarray
     water: WaterBodies
     meters_per_pixel: float
+    materials: np.ndarray
 
 
 def generate_tile(params: SyntheticParams, resolution: int = 128, meters_per_pixel: float | None = None) -> SyntheticTile:
@@ -53,5 +56,6 @@ def generate_tile(params: SyntheticParams, resolution: int = 128, meters_per_pix
     elevation_m = generate_elevation(params.landform, shape, meters_per_pixel, rng, params.relief_m, params.base_m)
     palette = PALETTES[params.biome_id]
     water = find_water(elevation_m, route_flow(elevation_m), meters_per_pixel, palette, params.relief_m)
-    rgb = compose_rgb(water, meters_per_pixel, palette, params.month, params.hemisphere, rng)
-    return SyntheticTile(rgb=rgb, elevation_m=water.surface_m, water=water, meters_per_pixel=float(meters_per_pixel))
+    colour = compose_colour(water, meters_per_pixel, palette, params.month, params.hemisphere, rng)
+    return SyntheticTile(rgb=colour.rgb, elevation_m=water.surface_m, water=water,
+                         meters_per_pixel=float(meters_per_pixel), materials=colour.materials)
