@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parents[1]
 # rank: packages (a higher rank may import a lower one)
 RANKS = {
     0: ["mesa", "mesa.errors", "mesa.resources", "mesa.naming"],
-    1: ["mesa.atomic", "mesa.limits", "mesa.validation", "mesa.terrain", "mesa.prompts"],
+    1: ["mesa.atomic", "mesa.limits", "mesa.validation", "mesa.terrain", "mesa.prompts", "mesa.devices"],
     2: ["mesa.geometry", "mesa.models", "mesa.captions"],
     3: ["mesa.data"],
     4: ["mesa.pipeline"],

@@ -1,7 +1,7 @@
 """D8 steepest-descent receivers on a depression-filled surface and flow accumulation, vectorised.
 
 The filled surface (Priority-Flood level, from the drainage tree of
-`mesa.data.synthetic.hydrology.route_flow`) has no pits, only slopes and flats. On slopes each
+`mesa.geometry.hydrology.route_flow`) has no pits, only slopes and flats. On slopes each
 cell drains to the neighbour of steepest descent, drop / distance with diagonals sqrt 2 away
 (D8, O'Callaghan & Mark 1984). A border cell with no lower neighbour inside the tile drains out of
 it. On flats (filled lakes, plateaus) a cell follows the drainage tree towards the spill point.

@@ -13,26 +13,19 @@ import math
 
 import torch
 
-from mesa.errors import UserError
+from mesa.devices import pick_device
 
 OFFSETS: tuple[tuple[int, int], ...] = ((-1, 0), (1, 0), (0, -1), (0, 1), (-1, -1), (-1, 1), (1, -1), (1, 1))
 """(d_row, d_col) of the eight neighbours: the four edge neighbours first, then the diagonals."""
-DEVICE_NAMES = ("cpu", "cuda", "mps", "auto")
 DISTANCES_PX: tuple[float, ...] = tuple(math.hypot(dr, dc) for dr, dc in OFFSETS)
 """Centre-to-centre distance of each neighbour in OFFSETS, in cells (1 or sqrt 2)."""
 
 
 def resolve_device(device: str | torch.device) -> torch.device:
-    """The torch device to compute on: "cpu" directly, anything else checked by the pipeline's rule
-    ("auto" -> cuda, then mps, then cpu; an unavailable device is a UserError)."""
+    """The torch device to compute on (`mesa.devices.pick_device`: "auto" -> cuda, then mps, then
+    cpu; an unknown or unavailable device is a UserError)."""
     if isinstance(device, torch.device):
         return device
-    if device not in DEVICE_NAMES:
-        raise UserError(f"unknown device {device!r}; choose {', '.join(DEVICE_NAMES)}")
-    if device == "cpu":
-        return torch.device("cpu")
-    from mesa.pipeline.model_choice import pick_device
-
     return torch.device(pick_device(device))
 
 

@@ -1,7 +1,7 @@
 """Water on any elevation map: D8 flow direction, flow accumulation, depression filling, lakes,
 rivers and an optional sea, in metres, cells and square kilometres.
 
-Depression filling uses the drainage tree of `mesa.data.synthetic.hydrology.route_flow` (the one
+Depression filling uses the drainage tree of `mesa.geometry.hydrology.route_flow` (the one
 implementation in MESA Studio): the minimum spanning tree of the 8-connected grid plus an
 "outside" node on the border, with edge weight max(z_u, z_v). Growing that tree from the outside
 with Prim's algorithm is exactly Priority-Flood (Barnes, Lehman & Mulla 2014), so the highest
@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage
 
-from mesa.data.synthetic.hydrology import route_flow
+from mesa.geometry.hydrology import route_flow
 from mesa.errors import UserError
 from mesa.finishing.checks import check_range
 from mesa.finishing.drainage import OUTSIDE, accumulate, steepest_receivers

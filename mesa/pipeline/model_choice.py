@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import torch
 
+from mesa.devices import pick_device
 from mesa.errors import UserError
 from mesa.pipeline import TerrainPipeline
 from mesa.pipeline.loading import BUNDLED_MODELS_DIR, DEFAULT_REPO_ID
@@ -45,22 +46,6 @@ class ModelChoice:
     device: str
     reason: str = ""
     license: str | None = None
-
-
-def pick_device(requested: str) -> str:
-    """"auto" -> cuda, then mps, then cpu; otherwise the requested device."""
-    if requested != "auto":
-        available = {"cpu": True, "cuda": torch.cuda.is_available(), "mps": torch.backends.mps.is_available()}
-        if requested not in available:
-            raise UserError(f"unknown device {requested!r}; choose auto, cpu, cuda or mps")
-        if not available[requested]:
-            raise UserError(f"device {requested!r} is not available on this machine; use --device cpu")
-        return requested
-    if torch.cuda.is_available():
-        return "cuda"
-    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
-        return "mps"
-    return "cpu"
 
 
 def pick_dtype(requested: str, device: str) -> torch.dtype:

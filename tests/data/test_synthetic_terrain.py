@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from mesa.data.synthetic.erosion import carve_streams, thermal_erosion
-from mesa.data.synthetic.hydrology import OUTSIDE, route_flow
+from mesa.geometry.hydrology import OUTSIDE, route_flow
 from mesa.data.synthetic.landforms import RECIPES, generate_elevation
 from mesa.data.synthetic.noise import fbm, noise_bands, ridged
 from mesa.data.synthetic.params import landform_relief

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.ndimage import distance_transform_edt
 
-from mesa.data.synthetic.hydrology import Drainage
+from mesa.geometry.hydrology import Drainage
 
 _NEIGHBOURS = ((-1, 0), (1, 0), (0, -1), (0, 1))
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from mesa.data.synthetic.erosion import carve_streams, thermal_erosion
-from mesa.data.synthetic.hydrology import route_flow
+from mesa.geometry.hydrology import route_flow
 from mesa.data.synthetic.noise import fbm, noise_bands, rescale_to_relief, ridged, warp
 
 ShapeFn = Callable[[np.ndarray, float, np.random.Generator], np.ndarray]

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from mesa.data.synthetic.colour import compose_rgb
-from mesa.data.synthetic.hydrology import route_flow
+from mesa.geometry.hydrology import route_flow
 from mesa.data.synthetic.landforms import generate_elevation
 from mesa.data.synthetic.palettes import PALETTES
 from mesa.data.synthetic.params import STREAM_TERRAIN, SyntheticParams

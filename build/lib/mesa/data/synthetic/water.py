@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.ndimage import label, maximum
 
-from mesa.data.synthetic.hydrology import Drainage
+from mesa.geometry.hydrology import Drainage
 from mesa.data.synthetic.palettes import BiomePalette
 from mesa.geometry.shading import slope_deg
 
