@@ -5,6 +5,7 @@ Delaunay) at an equal vertex budget.
     .venv/bin/python -m benchmarks.bench_geometry            # all cases, markdown table
     .venv/bin/python -m benchmarks.bench_geometry --case glb768
     .venv/bin/python -m benchmarks.bench_geometry --memory   # measured export peaks vs mesa.export.memory
+    .venv/bin/python -m benchmarks.bench_geometry --refusal  # time to refuse a 20,000 x 20,000 px .npy
 
 Each case runs in a fresh subprocess so its peak RSS is its own. Timings are warm: libraries are
 imported and a tiny export is done first, as in the long-running app.
@@ -164,6 +165,33 @@ def memory_table() -> None:
     print(f"\nlowest estimate / measured: {lowest:.2f} (an upper bound needs >= 1)")
 
 
+def refusal_figures() -> None:
+    """`python -m mesa export` of a 20,000 x 20,000 px float32 .npy (a sparse file) to glb,r16 under
+    an 8 GB budget: the refusal's time in-process and the whole command's time and peak RSS."""
+    import os
+
+    from mesa.cli import main as mesa_main
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "huge.npy"
+        header = {"descr": "<f4", "fortran_order": False, "shape": (20000, 20000)}
+        with open(path, "wb") as handle:
+            np.lib.format.write_array_header_1_0(handle, header)
+            handle.truncate(handle.tell() + 4 * 20000 * 20000)
+        argv = ["export", "--elevation", str(path), "--meters-per-pixel", "10", "--formats", "glb,r16",
+                "--out", str(Path(folder) / "out")]
+        os.environ["MESA_MEMORY_LIMIT_GB"] = "8"
+        start = time.perf_counter()
+        code = mesa_main(argv)
+        in_process = time.perf_counter() - start
+        start = time.perf_counter()
+        command = subprocess.run([sys.executable, "-m", "mesa", *argv], capture_output=True, text=True)
+        whole = time.perf_counter() - start
+        peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    print(f"exit codes {code} / {command.returncode}; refused in {in_process:.3f} s in-process, "
+          f"{whole:.2f} s for the whole command (peak RSS {peak_mb:.0f} MB)")
+
+
 def run_case(name: str) -> dict:
     """Run one case in this process; add its peak resident memory."""
     with tempfile.TemporaryDirectory() as folder:
@@ -176,6 +204,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--case", choices=CASES, help="run one case here and print its JSON")
     parser.add_argument("--memory", action="store_true", help="measured export peaks against their estimates")
+    parser.add_argument("--refusal", action="store_true", help="time to refuse a 20,000 x 20,000 px export")
     parser.add_argument("--memory-case", nargs=2, type=int, metavar=("SIZE", "INDEX"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.memory_case:
@@ -183,6 +212,9 @@ def main() -> None:
         return
     if args.memory:
         memory_table()
+        return
+    if args.refusal:
+        refusal_figures()
         return
     if args.case:
         print(json.dumps(run_case(args.case)))

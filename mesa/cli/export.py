@@ -83,6 +83,10 @@ def run(args: argparse.Namespace) -> int:
 def _print_result(result) -> None:
     for exported in result.files:
         print(f"{exported.role:<10} {exported.path}")
+    heights = result.heights
+    outliers = f", {heights.outlier_count:,} outlier pixels beyond p2/p98" if heights.outliers else ""
+    print(f"heights: {heights.min_m:.1f} .. {heights.max_m:.1f} m in the files, relief {heights.relief_m:.0f} m "
+          f"(p2-p98){outliers}")
     if result.mesh is not None:
         print(f"mesh: {result.mesh.triangle_count} triangles, max height error {result.mesh.max_height_error_m:.3f} m")
     for key, value in result.engine.import_settings.items():

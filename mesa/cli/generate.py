@@ -125,27 +125,28 @@ def run(args: argparse.Namespace) -> int:
         folders = seed_folders(out, prompts, args.seeds)
         for folder in folders.values():
             check_export_folder(folder, "output folder")
-        state = PartialState()
-        device = str(state.device) if state.num_processes > 1 else args.device
+    state = PartialState()
+    device = str(state.device) if state.num_processes > 1 else args.device
+    with os_errors_as_user_errors("cannot read the model", args.model):
         pipe = load_chosen_model(args, device, announce=state.is_main_process)
-        shape = (args.height or pipe.native_size, args.width or pipe.native_size)
-        if min(shape) >= 2:  # other sizes are the pipeline's to refuse
-            check_export_request(shape, None, has_rgb=True, **options)
-        jobs = [(index, prompt, seed) for index, prompt in enumerate(prompts) for seed in args.seeds]
-        with state.split_between_processes(jobs) as my_jobs:
-            seeds_by_prompt = defaultdict(list)
-            for index, prompt, seed in my_jobs:
-                seeds_by_prompt[(index, prompt)].append(seed)
-            for (index, prompt), seeds in seeds_by_prompt.items():
-                terrains = pipe(prompt, seeds=seeds, steps=args.steps, guidance=args.guidance, sampler=args.sampler,
-                                negative_prompt=args.negative_prompt, height=args.height, width=args.width,
-                                relief_m=args.relief_m, base_m=args.base_m)
-                for terrain in terrains:
-                    folder = folders[(index, terrain.seed)]
-                    heights = write_terrain(terrain, folder, pipe.model_id, options).heights
-                    outliers = f", {heights.outlier_count} outlier pixels" if heights.outliers else ""
-                    print(f"seed {terrain.seed}: {folder} (relief {heights.relief_m:.0f} m p2-p98, "
-                          f"{heights.full_relief_m:.0f} m min-max{outliers})")
+    shape = (args.height or pipe.native_size, args.width or pipe.native_size)
+    if min(shape) >= 2:  # other sizes are the pipeline's to refuse
+        check_export_request(shape, None, has_rgb=True, **options)
+    jobs = [(index, prompt, seed) for index, prompt in enumerate(prompts) for seed in args.seeds]
+    with state.split_between_processes(jobs) as my_jobs:
+        seeds_by_prompt = defaultdict(list)
+        for index, prompt, seed in my_jobs:
+            seeds_by_prompt[(index, prompt)].append(seed)
+        for (index, prompt), seeds in seeds_by_prompt.items():
+            terrains = pipe(prompt, seeds=seeds, steps=args.steps, guidance=args.guidance, sampler=args.sampler,
+                            negative_prompt=args.negative_prompt, height=args.height, width=args.width,
+                            relief_m=args.relief_m, base_m=args.base_m)
+            for terrain in terrains:
+                folder = folders[(index, terrain.seed)]
+                heights = write_terrain(terrain, folder, pipe.model_id, options).heights
+                outliers = f", {heights.outlier_count} outlier pixels" if heights.outliers else ""
+                print(f"seed {terrain.seed}: {folder} (relief {heights.relief_m:.0f} m p2-p98, "
+                      f"{heights.full_relief_m:.0f} m min-max{outliers})")
     return 0
 
 

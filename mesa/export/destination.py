@@ -31,7 +31,7 @@ def check_export_folder(target: str | os.PathLike, what: str = "--out") -> Path:
     cwd = Path(os.path.realpath(Path.cwd()))
     if target == cwd or target in cwd.parents:
         raise UserError(f"{what} {target} is the current folder or holds it; an export replaces its folder "
-                        f"as a whole: give a folder below it, e.g. {what} export/")
+                        "as a whole: give a folder below it (e.g. export/)")
     if target.is_dir():
         check_replaceable(target, what)
     elif os.path.lexists(target):

@@ -195,7 +195,7 @@ def export_terrain(
         raise UserError("meters_per_pixel must be a number, got None")
     request = check_export_request(elevation.shape, meters_per_pixel, formats, engine, max_triangles, base,
                                    vertical_exaggeration, rgb is not None)
-    _check_extra_names(extra_files, name)
+    _check_names(name, extra_files)
     out_dir = check_export_folder(out_dir, "output folder")
     try:
         return _write(elevation, rgb, request, out_dir, provenance, name, extra_files)
@@ -264,13 +264,19 @@ def _check_triangle_budget(max_triangles: int, shape: tuple[int, int]) -> int:
     return budget
 
 
-def _check_extra_names(extra_files: Sequence[ExtraFile], stem: str) -> None:
-    """Extra files must be plain names that no export file and no other extra file uses."""
+def _check_names(stem: str, extra_files: Sequence[ExtraFile]) -> None:
+    """The stem and extra files must be plain file names; extra files may not collide with each
+    other, the sidecar or the exports (whose names start with the stem)."""
     names = [extra.name for extra in extra_files]
-    reserved = (SIDECAR_NAME,)
-    bad = [n for n in names if "/" in n or "\\" in n or n in ("", ".", "..") or n in reserved or n.startswith(stem)]
+    if not _is_plain_name(stem) or stem.startswith("."):
+        raise UserError(f"the file name stem must be a plain, visible file name, got {stem!r}")
+    bad = [n for n in names if not _is_plain_name(n) or n == SIDECAR_NAME or n.startswith(stem)]
     if bad or len(set(names)) != len(names):
         raise ValueError(f"extra file names must be distinct plain names not starting with {stem!r}, got {names}")
+
+
+def _is_plain_name(name: str) -> bool:
+    return bool(name) and name not in (".", "..") and "/" not in name and "\\" not in name and "\0" not in name
 
 
 def _build_mesh(elevation: np.ndarray, request: ExportRequest) -> tuple[TerrainMesh | None, MeshStats | None]:

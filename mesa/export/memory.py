@@ -11,13 +11,15 @@ every format so the upper bound can be re-checked whenever a writer changes.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from mesa.limits import LIMIT_ENV, check_memory, format_bytes
+from mesa.limits import LIMIT_ENV, check_memory, format_bytes, memory_budget_bytes
 
 MB = 1024**2
-FIXED_BYTES = 128 * MB  # the writers' libraries (imported on first use), their buffers, Python objects
+FIXED_BYTES = 64 * MB  # the heightmap writers' libraries (imported on first use), buffers, Python objects
+MESH_LIBRARIES_BYTES = 64 * MB  # trimesh, fast-simplification and scipy, when a mesh is written
 INPUT_PER_PIXEL = 9  # float64 copy of the elevation + its finiteness mask
 ENGINE_GRID_PER_PIXEL = 8  # the resampled float64 heightmap grid (engine presets only)
 RESAMPLE_PER_PIXEL = 40  # coordinates and output of the corner-aligned resampling
@@ -79,6 +81,7 @@ def estimate_export_memory(
     meshes = [name for name in formats if name in MESH_WRITER_PER_VERTEX]
     vertices = 0
     if meshes:
+        alive += MESH_LIBRARIES_BYTES
         full_triangles = 2 * (height - 1) * (width - 1)
         vertices = pixels
         phases.append(MESH_BUILD_PER_PIXEL * pixels)
@@ -113,11 +116,20 @@ def check_export_memory(memory: ExportMemory, shape: tuple[int, int], formats: I
         formats: the format names, for the message.
         extra_bytes: what the caller needs beside the export (e.g. reading the input file).
     """
+    budget = memory_budget_bytes()
+    needed = memory.peak_bytes + extra_bytes
+    if needed <= budget:
+        return
+    formats = tuple(formats)
     height, width = shape
     what = f"exporting a {width:,} x {height:,} px elevation map to {','.join(formats)}"
-    hint = "export a smaller area"
     if memory.mesh_vertices:
         what += f" ({memory.mesh_vertices:,} mesh vertices)"
-        hint += (f", or leave out the mesh formats (the meshes need the full {width:,} x {height:,} grid; "
-                 f"the heightmaps alone need about {format_bytes(memory.without_meshes_bytes + extra_bytes)})")
-    check_memory(memory.peak_bytes + extra_bytes, what, hint + f"; {LIMIT_ENV} sets the budget explicitly")
+    fixed = FIXED_BYTES + (MESH_LIBRARIES_BYTES if memory.mesh_vertices else 0)
+    side = math.isqrt(max(budget - fixed, 0) * memory.pixels // max(needed - fixed, 1))
+    hint = f"export a smaller area (about {side:,} x {side:,} px fit with these formats)"
+    heightmaps = [name for name in formats if name in HEIGHTMAP_WRITER_PER_PIXEL]
+    if memory.mesh_vertices and heightmaps and memory.without_meshes_bytes + extra_bytes <= budget:
+        hint += (f", or leave out the mesh formats (the heightmaps alone need about "
+                 f"{format_bytes(memory.without_meshes_bytes + extra_bytes)})")
+    check_memory(needed, what, f"{hint}; {LIMIT_ENV} sets the budget explicitly", budget)

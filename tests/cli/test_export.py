@@ -19,7 +19,10 @@ def test_export_command_from_npy_with_rgb(tmp_path, elevation_m, rgb, capsys):
     assert main(argv) == 0
     document = json.loads((tmp_path / "out" / "terrain.json").read_text())
     assert [f["path"] for f in document["files"]] == ["terrain.glb", "terrain_height.r16"]
-    assert "flip_vertically = True" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "flip_vertically = True" in out
+    low, high = np.percentile(elevation_m.astype(np.float32), [2, 98])
+    assert f"heights: -120.0 .. 880.0 m in the files, relief {high - low:.0f} m (p2-p98)\n" in out
 
 
 def test_export_command_reads_16_bit_png_with_its_range(tmp_path, elevation_m):

@@ -230,3 +230,10 @@ def test_stale_staging_of_a_dead_process_beside_the_folder_is_removed(tmp_path, 
     (stale / "terrain.glb").write_bytes(b"x" * 1000)
     export_terrain(elevation_m, 10.0, tmp_path / "out", "r16")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+@pytest.mark.parametrize("stem", ["../escape", "a/b", "", ".hidden"])
+def test_the_file_stem_must_be_a_plain_name(tmp_path, elevation_m, stem):
+    with pytest.raises(UserError, match="file name stem"):
+        export_terrain(elevation_m, 10.0, tmp_path / "out", "r16", name=stem)
+    assert list(tmp_path.iterdir()) == []

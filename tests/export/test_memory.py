@@ -1,5 +1,6 @@
 """Exports estimate their peak memory before any work and refuse what cannot fit, in one line."""
 
+import re
 import tracemalloc
 
 import numpy as np
@@ -9,7 +10,7 @@ from mesa.errors import UserError
 from mesa.export import export_terrain
 from mesa.export.engines import engine_grid_shape
 from mesa.export.exporter import _with_engine_format, check_export_request
-from mesa.export.memory import FIXED_BYTES, estimate_export_memory
+from mesa.export.memory import FIXED_BYTES, MESH_LIBRARIES_BYTES, estimate_export_memory
 from mesa.export.registry import parse_formats
 
 CASES = [
@@ -23,7 +24,7 @@ CASES = [
 @pytest.mark.parametrize(("formats", "engine", "max_triangles", "base"), CASES)
 def test_the_estimate_bounds_what_the_export_allocates(tmp_path, formats, engine, max_triangles, base):
     """Every allocation tracemalloc sees (numpy arrays, Python objects) stays under the per-pixel part of
-    the estimate; the fixed part (libraries' own buffers) is left out, so the test is not trivially met."""
+    the estimate; the fixed parts (the libraries and their buffers) are left out, so the test is not trivially met."""
     rows, columns = np.mgrid[0:240, 0:300]
     elevation = 300 * np.sin(rows / 9.0) * np.cos(columns / 13.0) + rows
     rgb = np.zeros((240, 300, 3), np.uint8)
@@ -38,7 +39,8 @@ def test_the_estimate_bounds_what_the_export_allocates(tmp_path, formats, engine
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
-    assert peak <= estimate.peak_bytes - FIXED_BYTES
+    libraries = FIXED_BYTES + (MESH_LIBRARIES_BYTES if estimate.mesh_vertices else 0)
+    assert peak <= estimate.peak_bytes - libraries
 
 
 def test_more_pixels_formats_and_a_base_never_need_less():
@@ -59,9 +61,18 @@ def test_a_request_beyond_the_budget_is_refused_in_one_line(monkeypatch):
     message = str(refused.value)
     assert "exporting a 20,000 x 20,000 px elevation map to glb" in message
     assert "more than the 4.0 GB" in message and "MESA_MEMORY_LIMIT_GB" in message and "\n" not in message
-    assert "the heightmaps alone need about" in message
+    side = int(re.search(r"about ([\d,]+) x \1 px fit with these formats", message).group(1).replace(",", ""))
+    check_export_request((side, side), 10.0, "glb")  # the suggestion fits
+    with pytest.raises(UserError):
+        check_export_request((int(side * 1.1), int(side * 1.1)), 10.0, "glb")  # and is not far too small
+    assert "leave out the mesh formats" not in message  # the heightmaps alone do not fit either
     monkeypatch.setenv("MESA_MEMORY_LIMIT_GB", "16")
+    with pytest.raises(UserError, match=r"leave out the mesh formats \(the heightmaps alone need about 1\d.\d GB\)"):
+        check_export_request((20000, 20000), 10.0, "glb,r16")
     check_export_request((20000, 20000), 10.0, "r16")  # heightmaps alone fit in 16 GB
+    with pytest.raises(UserError) as mesh_only:
+        check_export_request((20000, 20000), 10.0, "glb")
+    assert "leave out the mesh formats" not in str(mesh_only.value)
 
 
 def test_export_terrain_refuses_before_writing_anything(tmp_path, elevation_m, monkeypatch):
