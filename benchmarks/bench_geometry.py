@@ -4,6 +4,8 @@ Delaunay) at an equal vertex budget.
 
     .venv/bin/python -m benchmarks.bench_geometry            # all cases, markdown table
     .venv/bin/python -m benchmarks.bench_geometry --case glb768
+    .venv/bin/python -m benchmarks.bench_geometry --memory   # measured export peaks vs mesa.export.memory
+    .venv/bin/python -m benchmarks.bench_geometry --refusal  # time to refuse a 20,000 x 20,000 px .npy
 
 Each case runs in a fresh subprocess so its peak RSS is its own. Timings are warm: libraries are
 imported and a tiny export is done first, as in the long-running app.
@@ -12,6 +14,7 @@ imported and a tiny export is done first, as in the long-running app.
 from __future__ import annotations
 
 import argparse
+import ctypes
 import json
 import resource
 import subprocess
@@ -104,6 +107,91 @@ def case_versus_demo(out: Path, vertex_budget: int = 4096) -> dict:
 CASES = {"glb768": case_glb768, "unreal2017": case_unreal2017, "versus_demo": case_versus_demo}
 
 
+# (formats, engine, triangle budget as a fraction of the full grid's or None, base)
+MEMORY_CASES = [
+    ("r16", "none", None, False), ("png16", "none", None, False), ("exr", "none", None, False),
+    ("tif", "none", None, False), ("normal", "none", None, False), ("glb", "none", None, False),
+    ("gltf", "none", None, False), ("obj", "none", None, False), ("glb", "none", None, True),
+    ("glb", "none", 0.02, False), ("glb", "none", 0.5, True), ("r16,normal", "unreal", None, False),
+    ("glb,obj,png16,r16,exr,normal", "unreal", 0.1, True),
+]
+MEMORY_SIZES = (512, 1024, 2048)
+
+
+def _resident_bytes(field: str) -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field):
+            return int(line.split()[1]) * 1024
+    raise RuntimeError(f"no {field} in /proc/self/status")
+
+
+def run_memory_case(size: int, index: int) -> dict:
+    """Peak resident memory of one cold `export_terrain` call above the state before it, and the estimate."""
+    from mesa.export.engines import engine_grid_shape
+    from mesa.export.exporter import _with_engine_format
+    from mesa.export.memory import estimate_export_memory
+    from mesa.export.registry import parse_formats
+
+    formats, engine, fraction, base = MEMORY_CASES[index]
+    elevation = fractal_terrain(size)
+    rgb = np.random.default_rng(1).integers(0, 256, (size, size, 3), dtype=np.uint8)
+    budget = None if fraction is None else int(fraction * 2 * (size - 1) ** 2)
+    names = _with_engine_format(parse_formats(formats), engine)
+    estimate = estimate_export_memory((size, size), names, engine_grid_shape(engine, (size, size)), budget, base, True)
+    with tempfile.TemporaryDirectory() as folder:
+        ctypes.CDLL(None).malloc_trim(0)  # hand freed heap back, so the export cannot hide in it
+        Path("/proc/self/clear_refs").write_text("5")  # reset the peak (VmHWM) to the current resident size
+        before = _resident_bytes("VmRSS")
+        export_terrain(elevation, METERS_PER_PIXEL, Path(folder) / "out", formats, engine=engine, rgb=rgb,
+                       max_triangles=budget, base=base)
+        peak = _resident_bytes("VmHWM") - before
+    label = f"{formats} {engine}" + (f" {budget:,} triangles" if budget else "") + (" base" if base else "")
+    return {"size": size, "case": label, "measured_mb": peak / 2**20, "estimate_mb": estimate.peak_bytes / 2**20}
+
+
+def memory_table() -> None:
+    """Every memory case at every size in a fresh process: measured peak, estimate, ratio (must be >= 1)."""
+    print("| size | export | measured peak | estimate | estimate / measured |\n|---|---|---|---|---|")
+    lowest = float("inf")
+    for size in MEMORY_SIZES:
+        for index in range(len(MEMORY_CASES)):
+            output = subprocess.run([sys.executable, "-m", "benchmarks.bench_geometry", "--memory-case", str(size),
+                                     str(index)], check=True, capture_output=True, text=True)
+            row = json.loads(output.stdout.strip().splitlines()[-1])
+            ratio = row["estimate_mb"] / row["measured_mb"]
+            lowest = min(lowest, ratio)
+            print(f"| {size} | {row['case']} | {row['measured_mb']:.0f} MB | {row['estimate_mb']:.0f} MB | {ratio:.2f} |",
+                  flush=True)
+    print(f"\nlowest estimate / measured: {lowest:.2f} (an upper bound needs >= 1)")
+
+
+def refusal_figures() -> None:
+    """`python -m mesa export` of a 20,000 x 20,000 px float32 .npy (a sparse file) to glb,r16 under
+    an 8 GB budget: the refusal's time in-process and the whole command's time and peak RSS."""
+    import os
+
+    from mesa.cli import main as mesa_main
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "huge.npy"
+        header = {"descr": "<f4", "fortran_order": False, "shape": (20000, 20000)}
+        with open(path, "wb") as handle:
+            np.lib.format.write_array_header_1_0(handle, header)
+            handle.truncate(handle.tell() + 4 * 20000 * 20000)
+        argv = ["export", "--elevation", str(path), "--meters-per-pixel", "10", "--formats", "glb,r16",
+                "--out", str(Path(folder) / "out")]
+        os.environ["MESA_MEMORY_LIMIT_GB"] = "8"
+        start = time.perf_counter()
+        code = mesa_main(argv)
+        in_process = time.perf_counter() - start
+        start = time.perf_counter()
+        command = subprocess.run([sys.executable, "-m", "mesa", *argv], capture_output=True, text=True)
+        whole = time.perf_counter() - start
+        peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    print(f"exit codes {code} / {command.returncode}; refused in {in_process:.3f} s in-process, "
+          f"{whole:.2f} s for the whole command (peak RSS {peak_mb:.0f} MB)")
+
+
 def run_case(name: str) -> dict:
     """Run one case in this process; add its peak resident memory."""
     with tempfile.TemporaryDirectory() as folder:
@@ -115,7 +203,19 @@ def run_case(name: str) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--case", choices=CASES, help="run one case here and print its JSON")
+    parser.add_argument("--memory", action="store_true", help="measured export peaks against their estimates")
+    parser.add_argument("--refusal", action="store_true", help="time to refuse a 20,000 x 20,000 px export")
+    parser.add_argument("--memory-case", nargs=2, type=int, metavar=("SIZE", "INDEX"), help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.memory_case:
+        print(json.dumps(run_memory_case(*args.memory_case)))
+        return
+    if args.memory:
+        memory_table()
+        return
+    if args.refusal:
+        refusal_figures()
+        return
     if args.case:
         print(json.dumps(run_case(args.case)))
         return

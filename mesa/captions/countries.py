@@ -87,7 +87,7 @@ def country_codes_at(lat_deg: np.ndarray, lon_deg: np.ndarray) -> list[str]:
     import reverse_geocoder
 
     lat_deg, lon_deg = np.atleast_1d(lat_deg).astype(float), np.atleast_1d(lon_deg).astype(float)
-    if np.any(np.abs(lat_deg) > 90) or np.any(np.abs(lon_deg) > 180):
+    if not (np.all(np.abs(lat_deg) <= 90) and np.all(np.abs(lon_deg) <= 180)):  # NaN fails too
         raise UserError("coordinates out of range: latitude must be in [-90, 90], longitude in [-180, 180]")
     points = list(zip(lat_deg.tolist(), lon_deg.tolist()))
     return [hit["cc"] for hit in reverse_geocoder.search(points, mode=1, verbose=False)]

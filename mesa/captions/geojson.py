@@ -59,22 +59,44 @@ def _polygons_of(geometry: dict) -> list[list[np.ndarray]]:
 
 
 def load_features(path: Path) -> list[PolygonFeature]:
-    """Read the Polygon/MultiPolygon features of a GeoJSON FeatureCollection (others are ignored)."""
+    """Read the Polygon/MultiPolygon features of a GeoJSON FeatureCollection (others are ignored);
+    any unreadable, non-UTF-8, non-JSON or malformed file is one UserError naming it."""
     try:
         document = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as error:
-        raise UserError(f"cannot read GeoJSON {path}: {error}") from error
-    if document.get("type") != "FeatureCollection":
-        raise UserError(f"{path} is not a GeoJSON FeatureCollection (type is {document.get('type')!r})")
+    except OSError as error:
+        raise UserError(f"cannot read GeoJSON {path}: {error.strerror or error}") from None
+    except UnicodeDecodeError as error:
+        raise UserError(f"GeoJSON {path} is not UTF-8 text (byte {error.start}); GeoJSON must be UTF-8") from None
+    except json.JSONDecodeError as error:
+        raise UserError(f"GeoJSON {path} is not JSON: {error.msg} at line {error.lineno}, column {error.colno}") from None
+    if not isinstance(document, dict) or document.get("type") != "FeatureCollection":
+        kind = document.get("type") if isinstance(document, dict) else type(document).__name__
+        raise UserError(f"{path} is not a GeoJSON FeatureCollection (type is {kind!r})")
+    if not isinstance(document.get("features", []), list):
+        raise UserError(f"{path}: 'features' must be a list")
     features = []
-    for feature in document.get("features", []):
-        polygons = [p for p in _polygons_of(feature.get("geometry")) if p]
-        if not polygons:
-            continue
-        points = np.concatenate([ring for polygon in polygons for ring in polygon])
-        bbox = (*points.min(axis=0).tolist(), *points.max(axis=0).tolist())
-        features.append(PolygonFeature(feature.get("properties") or {}, polygons, tuple(bbox)))
+    for index, feature in enumerate(document.get("features", [])):
+        try:
+            features += _feature_of(feature)
+        except (KeyError, TypeError, ValueError, AttributeError, IndexError) as error:
+            raise UserError(f"{path}: feature {index} is not a valid GeoJSON feature ({type(error).__name__}: "
+                            f"{error})") from None
     return features
+
+
+def _feature_of(feature: dict) -> list[PolygonFeature]:
+    """The feature as a one-item list, or empty when it has no polygon."""
+    polygons = [p for p in _polygons_of(feature.get("geometry")) if p]
+    if not polygons:
+        return []
+    points = np.concatenate([ring for polygon in polygons for ring in polygon])
+    if not np.isfinite(points).all():
+        raise ValueError("coordinates must be finite numbers")
+    properties = feature.get("properties") or {}
+    if not isinstance(properties, dict):
+        raise TypeError("properties must be a JSON object")
+    bbox = (*points.min(axis=0).tolist(), *points.max(axis=0).tolist())
+    return [PolygonFeature(properties, polygons, tuple(bbox))]
 
 
 def features_at(features: list[PolygonFeature], lat_deg: float, lon_deg: float) -> list[PolygonFeature]:

@@ -1,7 +1,9 @@
 """Generate terrains from a prompt (or prompt parts) and seeds; writes images, heightmaps and exports.
 
 Per prompt and seed, a folder with rgb.png, elevation.npy (float32 metres), the chosen export
-formats (a 16-bit PNG heightmap by default) and terrain.json with every setting and the model id.
+formats (a 16-bit PNG heightmap by default) and terrain.json listing every file with every setting
+and the model id; each folder appears whole or not at all. The output folders and the export
+settings are checked before the model is loaded, the export's memory before sampling.
 Run under `accelerate launch` to split the (prompt, seed) jobs across processes and GPUs.
 """
 
@@ -13,12 +15,13 @@ from pathlib import Path
 
 import numpy as np
 
-from mesa.errors import UserError
-from mesa.naming import slug
 from mesa.cli.export import add_export_options, export_options
 from mesa.cli.models import add_model_arguments, load_chosen_model
+from mesa.errors import UserError
+from mesa.naming import slug
 from mesa.prompts import PromptParts, build_prompt
 
+PROMPTS_FILE_LIMIT_BYTES = 1024**2
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -26,7 +29,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     prompt.add_argument("--prompt", help='e.g. "A Sentinel-2 image of montane forests and mountains in Mexico"')
     for part in ("biome", "landform", "country", "month"):
         prompt.add_argument(f"--{part}", help=f"{part} part of the MESA caption (any subset may be given)")
-    prompt.add_argument("--prompts-file", type=Path, help="one prompt per line (blank lines and # comments skipped)")
+    prompt.add_argument("--prompts-file", type=Path,
+                        help="UTF-8 text, one prompt per line (blank lines and # comments skipped)")
     prompt.add_argument("--negative-prompt", default="")
     sampling = parser.add_argument_group("sampling")
     sampling.add_argument("--seeds", type=int, nargs="+", default=[42, 50])
@@ -39,7 +43,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     sampling.add_argument("--relief-m", type=float, default=None, help="metres from lowest to highest point")
     sampling.add_argument("--base-m", type=float, default=None, help="elevation of the lowest point, metres")
     add_model_arguments(parser)
-    parser.add_argument("--out", type=Path, required=True, help="output folder")
+    parser.add_argument("--out", type=Path, required=True,
+                        help="output folder; each prompt and seed gets a folder in it (replaced if it holds a "
+                             "previous result, refused if it holds anything else)")
     add_export_options(parser, default_formats="png16")
 
 
@@ -47,10 +53,7 @@ def collect_prompts(args: argparse.Namespace) -> list[str]:
     """The prompts asked for: --prompts-file lines, else --prompt, else the assembled parts."""
     parts = PromptParts(args.biome, args.landform, args.country, args.month)
     if args.prompts_file:
-        if not args.prompts_file.is_file():
-            raise UserError(f"prompts file not found: {args.prompts_file}")
-        lines = args.prompts_file.read_text(encoding="utf-8").splitlines()
-        prompts = [line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")]
+        prompts = read_prompts_file(args.prompts_file)
         if not prompts:
             raise UserError(f"{args.prompts_file} holds no prompt (one per line)")
         return prompts
@@ -61,34 +64,74 @@ def collect_prompts(args: argparse.Namespace) -> list[str]:
     raise UserError("give --prompt, --prompts-file, or at least one of --biome/--landform/--country/--month")
 
 
+def read_prompts_file(path: Path) -> list[str]:
+    """The prompt lines of a UTF-8 text file (at most 1 MiB), blank lines and # comments skipped."""
+    from mesa.validation import os_errors_as_user_errors
+
+    if not path.is_file():
+        raise UserError(f"prompts file not found: {path}")
+    with os_errors_as_user_errors("cannot read --prompts-file", path):
+        if path.stat().st_size > PROMPTS_FILE_LIMIT_BYTES:
+            raise UserError(f"--prompts-file {path} is {path.stat().st_size:,} bytes; accepted: at most "
+                            f"{PROMPTS_FILE_LIMIT_BYTES:,} (one prompt per line)")
+        data = path.read_bytes()
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = data[: error.start].count(b"\n") + 1
+        raise UserError(f"--prompts-file {path} is not UTF-8 text (byte {error.start}, line {line}); "
+                        "save it as UTF-8") from None
+    return [line.strip() for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+
+
+def seed_folders(out: Path, prompts: list[str], seeds: list[int]) -> dict[tuple[int, int], Path]:
+    """The folder of every (prompt index, seed): `[NNN-]<prompt slug>-seed<seed>` inside `out`."""
+    prefix = (lambda index: f"{index:03d}-") if len(prompts) > 1 else (lambda index: "")
+    return {(index, seed): out / f"{prefix(index)}{slug(prompt)}-seed{seed}"
+            for index, prompt in enumerate(prompts) for seed in seeds}
+
+
 def write_terrain(terrain, out_dir: Path, model_id: str, options: dict):
-    """Write one terrain's rgb.png, elevation.npy, exports and terrain.json into `out_dir`."""
-    from PIL import Image
+    """Write one terrain's rgb.png, elevation.npy, exports and terrain.json as the folder `out_dir`."""
+    from mesa.export.exporter import ExtraFile, export_terrain
 
-    from mesa.export.exporter import export_terrain
-
+    height, width = terrain.elevation_m.shape
+    elevation = terrain.elevation_m.astype(np.float32)
+    extras = [
+        ExtraFile("rgb.png", "image", lambda path: _save_png(terrain.rgb, path), {"width": width, "height": height},
+                  "png"),
+        ExtraFile("elevation.npy", "elevation", lambda path: _save_npy(elevation, path),
+                  {"width": width, "height": height, "encoding": "float32 metres",
+                   "range_m": [float(elevation.min()), float(elevation.max())]}, "npy"),
+    ]
     provenance = {**terrain.provenance(), "model_id": model_id}
-    result = export_terrain(terrain.elevation_m, terrain.meters_per_pixel, out_dir, rgb=terrain.rgb,
-                            provenance=provenance, **options)
-    Image.fromarray(terrain.rgb).save(out_dir / ".rgb.png.tmp", format="PNG")
-    (out_dir / ".rgb.png.tmp").replace(out_dir / "rgb.png")
-    with open(out_dir / ".elevation.npy.tmp", "wb") as handle:
-        np.save(handle, terrain.elevation_m.astype(np.float32))
-    (out_dir / ".elevation.npy.tmp").replace(out_dir / "elevation.npy")
-    return result
+    return export_terrain(terrain.elevation_m, terrain.meters_per_pixel, out_dir, rgb=terrain.rgb,
+                          provenance=provenance, extra_files=extras, **options)
 
 
 def run(args: argparse.Namespace) -> int:
     from accelerate import PartialState
 
+    from mesa.export.destination import check_export_folder, check_parent_folder
+    from mesa.export.exporter import check_export_request, check_export_settings
+    from mesa.validation import os_errors_as_user_errors
+
     prompts = collect_prompts(args)
     options = export_options(args)
-    from mesa.export.registry import parse_formats
-
-    parse_formats(options["formats"])  # fail before loading a model
+    check_export_settings(options["formats"], options["engine"], options["max_triangles"],
+                          options["vertical_exaggeration"])
+    with os_errors_as_user_errors("cannot write to --out", args.out):
+        out = check_parent_folder(args.out)
+        folders = seed_folders(out, prompts, args.seeds)
+        for folder in folders.values():
+            check_export_folder(folder, "output folder")
     state = PartialState()
     device = str(state.device) if state.num_processes > 1 else args.device
-    pipe = load_chosen_model(args, device, announce=state.is_main_process)
+    with os_errors_as_user_errors("cannot read the model", args.model):
+        pipe = load_chosen_model(args, device, announce=state.is_main_process)
+    shape = (args.height or pipe.native_size, args.width or pipe.native_size)
+    if min(shape) >= 2:  # other sizes are the pipeline's to refuse
+        check_export_request(shape, None, has_rgb=True, **options)
     jobs = [(index, prompt, seed) for index, prompt in enumerate(prompts) for seed in args.seeds]
     with state.split_between_processes(jobs) as my_jobs:
         seeds_by_prompt = defaultdict(list)
@@ -99,8 +142,20 @@ def run(args: argparse.Namespace) -> int:
                             negative_prompt=args.negative_prompt, height=args.height, width=args.width,
                             relief_m=args.relief_m, base_m=args.base_m)
             for terrain in terrains:
-                prefix = f"{index:03d}-" if len(prompts) > 1 else ""
-                folder = args.out / f"{prefix}{slug(prompt)}-seed{terrain.seed}"
-                write_terrain(terrain, folder, pipe.model_id, options)
-                print(f"seed {terrain.seed}: {folder} (relief {terrain.relief_range_m:.0f} m)")
+                folder = folders[(index, terrain.seed)]
+                heights = write_terrain(terrain, folder, pipe.model_id, options).heights
+                outliers = f", {heights.outlier_count} outlier pixels" if heights.outliers else ""
+                print(f"seed {terrain.seed}: {folder} (relief {heights.relief_m:.0f} m p2-p98, "
+                      f"{heights.full_relief_m:.0f} m min-max{outliers})")
     return 0
+
+
+def _save_png(rgb: np.ndarray, path: Path) -> None:
+    from PIL import Image
+
+    Image.fromarray(rgb).save(path, format="PNG")
+
+
+def _save_npy(array: np.ndarray, path: Path) -> None:
+    with open(path, "wb") as handle:
+        np.save(handle, array)

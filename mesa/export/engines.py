@@ -68,18 +68,24 @@ def resample_corners(elevation_m: np.ndarray, height: int, width: int) -> np.nda
     return ndimage.map_coordinates(np.asarray(elevation_m, dtype=np.float64), coordinates, order=1, mode="nearest")
 
 
+def engine_grid_shape(engine: str, shape: tuple[int, int]) -> tuple[int, int]:
+    """(rows, columns) of the heightmaps `engine` writes for an elevation map of `shape` (H, W);
+    UserError for an unknown engine or a map larger than the engine accepts."""
+    if engine not in ENGINES:
+        raise UserError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
+    if engine == "none":
+        return tuple(shape)
+    sizes = UNREAL_SIZES if engine == "unreal" else POWER_OF_TWO_PLUS_ONE
+    size = smallest_size_at_least(max(shape), sizes, engine)
+    return size, size
+
+
 def prepare_engine(
     engine: str, elevation_m: np.ndarray, meters_per_pixel: float, vertical_exaggeration: float = 1.0
 ) -> tuple[HeightGrid, EngineSettings]:
     """Resample `elevation_m` (H, W, metres) for `engine` and compute its import settings."""
-    if engine not in ENGINES:
-        raise UserError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
     height, width = elevation_m.shape
-    if engine == "none":
-        size_y, size_x = height, width
-    else:
-        sizes = UNREAL_SIZES if engine == "unreal" else POWER_OF_TWO_PLUS_ONE
-        size_y = size_x = smallest_size_at_least(max(height, width), sizes, engine)
+    size_y, size_x = engine_grid_shape(engine, (height, width))
     resampled = resample_corners(elevation_m, size_y, size_x)
     spacing_x = (width - 1) * meters_per_pixel / (size_x - 1)
     spacing_y = (height - 1) * meters_per_pixel / (size_y - 1)

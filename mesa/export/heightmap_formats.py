@@ -48,7 +48,9 @@ def quantize_uint16(elevation_m: np.ndarray, min_m: float, max_m: float) -> np.n
     span = max_m - min_m
     if span <= 0:
         return np.zeros(elevation_m.shape, dtype=np.uint16)
-    return np.rint((elevation_m - min_m) * (65535.0 / span)).astype(np.uint16)
+    scaled = np.subtract(elevation_m, min_m, dtype=np.float64)
+    scaled *= 65535.0 / span
+    return np.rint(scaled, out=scaled).astype(np.uint16)
 
 
 def write_png16(grid: HeightGrid, stem: Path) -> list[tuple[Path, str]]:
@@ -63,7 +65,7 @@ def write_png16(grid: HeightGrid, stem: Path) -> list[tuple[Path, str]]:
 def write_r16(grid: HeightGrid, stem: Path) -> list[tuple[Path, str]]:
     """Headerless little-endian uint16 RAW, row-major (Unreal and Unity 'RAW 16-bit, Windows')."""
     path = stem.with_name(stem.name + "_height.r16")
-    path.write_bytes(quantize_uint16(grid.elevation_m, grid.min_m, grid.max_m).astype("<u2").tobytes())
+    path.write_bytes(memoryview(quantize_uint16(grid.elevation_m, grid.min_m, grid.max_m).astype("<u2", copy=False)))
     return [(path, "heightmap")]
 
 

@@ -15,6 +15,9 @@ import numpy as np
 
 from mesa.geometry import TerrainMesh
 
+OBJ_ROWS_PER_CHUNK = 65_536  # rows formatted at once: bounds the OBJ writer's memory
+
+
 def to_y_up(mesh: TerrainMesh) -> TerrainMesh:
     """The same mesh with positions and normals rotated from Z up to Y up (north becomes -z)."""
     return TerrainMesh(
@@ -54,16 +57,13 @@ def write_obj(mesh: TerrainMesh, rgb: np.ndarray | None, stem: Path) -> list[tup
     obj_path, mtl_path = stem.with_suffix(".obj"), stem.with_suffix(".mtl")
     texture_path = stem.with_name(stem.name + "_albedo.png")
     y_up = to_y_up(mesh)
-    ids = y_up.faces + 1
-    lines = [
-        f"mtllib {mtl_path.name}\no terrain\n",
-        _format_rows("v %.4f %.4f %.4f\n", y_up.vertices),
-        _format_rows("vt %.6f %.6f\n", y_up.uv),
-        _format_rows("vn %.5f %.5f %.5f\n", y_up.normals),
-        "usemtl terrain\n",
-        _format_rows("f %d/%d/%d %d/%d/%d %d/%d/%d\n", np.repeat(ids, 3, axis=1)),
-    ]
-    obj_path.write_text("".join(lines))
+    with open(obj_path, "w", encoding="ascii") as handle:
+        handle.write(f"mtllib {mtl_path.name}\no terrain\n")
+        _write_rows(handle, "v %.4f %.4f %.4f\n", y_up.vertices)
+        _write_rows(handle, "vt %.6f %.6f\n", y_up.uv)
+        _write_rows(handle, "vn %.5f %.5f %.5f\n", y_up.normals)
+        handle.write("usemtl terrain\n")
+        _write_rows(handle, "f %d/%d/%d %d/%d/%d %d/%d/%d\n", y_up.faces + 1, repeat=3)
     material = "newmtl terrain\nKa 0 0 0\nKd 1 1 1\nKs 0 0 0\nillum 1\n"
     written = [(obj_path, "mesh"), (mtl_path, "material")]
     if rgb is not None:
@@ -81,6 +81,11 @@ def _rotate_to_y_up(xyz: np.ndarray) -> np.ndarray:
     return np.column_stack([xyz[:, 0], xyz[:, 2], -xyz[:, 1]])
 
 
-def _format_rows(row_format: str, values: np.ndarray) -> str:
-    """Apply a printf format to every row of a 2-D array (one C-level formatting call)."""
-    return (row_format * len(values)) % tuple(values.ravel().tolist())
+def _write_rows(handle, row_format: str, values: np.ndarray, repeat: int = 1) -> None:
+    """Write a printf format for every row of a 2-D array, `OBJ_ROWS_PER_CHUNK` rows per formatting call,
+    so the text never exists whole in memory. `repeat` repeats each value (OBJ's v/vt/vn index triples)."""
+    for start in range(0, len(values), OBJ_ROWS_PER_CHUNK):
+        chunk = values[start : start + OBJ_ROWS_PER_CHUNK]
+        if repeat > 1:
+            chunk = np.repeat(chunk, repeat, axis=1)
+        handle.write((row_format * len(chunk)) % tuple(chunk.ravel().tolist()))

@@ -52,5 +52,30 @@ def test_files_without_resolve_properties_are_refused(tmp_path):
     with pytest.raises(UserError, match="ECO_NAME"):
         EcoregionAtlas.from_geojson(path)
     path.write_text("{not json")
-    with pytest.raises(UserError, match="cannot read GeoJSON"):
+    with pytest.raises(UserError, match="is not JSON"):
         EcoregionAtlas.from_geojson(path)
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"\xff\xfe{}", "is not UTF-8 text"),
+        (b"[1, 2]", "is not a GeoJSON FeatureCollection .type is 'list'"),
+        (b'{"type": "FeatureCollection", "features": 3}', "'features' must be a list"),
+        (b'{"type": "FeatureCollection", "features": [{"geometry": {"type": "Polygon", "coordinates": 5}}]}',
+         "feature 0 is not a valid GeoJSON feature"),
+        (b'{"type": "FeatureCollection", "features": [{"geometry": {"type": "Polygon", "coordinates": '
+         b'[[["a", 1], [2, 2], [3, 1]]]}}]}', "feature 0 is not a valid GeoJSON feature"),
+        (b'{"type": "FeatureCollection", "features": [{"geometry": {"type": "Polygon", "coordinates": '
+         b'[[[NaN, 1], [2, 2], [3, 1]]]}}]}', "coordinates must be finite"),
+        (b'{"type": "FeatureCollection", "features": [{"properties": [1], "geometry": {"type": "Polygon", '
+         b'"coordinates": [[[0, 1], [2, 2], [3, 1]]]}}]}', "properties must be a JSON object"),
+        (b'{"type": "FeatureCollection", "features": ["feature"]}', "feature 0 is not a valid GeoJSON feature"),
+    ],
+)
+def test_malformed_geojson_is_one_line_naming_the_file(tmp_path, content, message):
+    path = tmp_path / "eco.geojson"
+    path.write_bytes(content)
+    with pytest.raises(UserError, match=message) as refused:
+        EcoregionAtlas.from_geojson(path)
+    assert str(path) in str(refused.value) and "\n" not in str(refused.value)

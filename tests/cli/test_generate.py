@@ -37,8 +37,13 @@ def test_generate_from_parts_writes_every_file_with_settings(reference_dir, tmp_
     assert provenance["prompt"] == "A Sentinel-2 image of montane forests and mountains"
     assert provenance["seed"] == 42 and provenance["steps"] == 2 and provenance["sampler"] == "ddim"
     assert provenance["model_id"] == str(reference_dir / "pipeline")
-    assert sidecar["min_m"] == pytest.approx(float(elevation.min()))
+    assert sidecar["elevation"]["min_m"] == pytest.approx(float(elevation.min()))
     assert sidecar["engine"]["engine"] == "unity"
+    entries = {f["path"]: f for f in sidecar["files"]}
+    assert entries["rgb.png"]["role"] == "image" and entries["elevation.npy"]["role"] == "elevation"
+    assert entries["elevation.npy"]["range_m"] == [float(elevation.min()), float(elevation.max())]
+    assert sorted(p.name for p in folder.iterdir()) == sorted([*entries, "terrain.json"])
+    assert "p2-p98" in capsys.readouterr().out
 
 
 def test_prompts_file_generates_each_prompt(reference_dir, tmp_path):
@@ -93,3 +98,107 @@ def test_accelerate_launch_splits_seeds_across_processes(reference_dir, tmp_path
     assert sorted(p.name for p in out.iterdir()) == ["hills-seed1", "hills-seed2", "hills-seed3"]
     lines = [line for line in result.stdout.splitlines() if line.startswith("seed ")]
     assert sorted(lines) == sorted(set(lines)) and len(lines) == 3
+
+
+def one_line_error(capsys):
+    """The error line (after any model-loading progress bars on stderr)."""
+    error = capsys.readouterr().err
+    assert "Traceback" not in error and error.endswith("\n")
+    last = error.splitlines()[-1]
+    assert last.startswith("error: ") and error.count("error:") == 1
+    return last
+
+
+@pytest.fixture
+def no_model(monkeypatch):
+    """Fail the test if the command gets as far as loading a model."""
+    import mesa.cli.generate as generate
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the model was loaded before the input was checked")
+
+    monkeypatch.setattr(generate, "load_chosen_model", refuse)
+
+
+@pytest.mark.parametrize(
+    ("prepare", "out", "extra", "message"),
+    [
+        (lambda p: (p / "out").write_text("x"), "out", [], "is a file"),
+        (lambda p: (p / "blocker").write_text("x"), "blocker/out", [], "which is a file"),
+        (lambda p: ((p / "out" / "hills-seed42").mkdir(parents=True), (p / "out" / "hills-seed42" / "a.txt").touch()),
+         "out", [], "holds a.txt and no MESA terrain.json"),
+        (lambda p: None, "out", ["--vertical-exaggeration", "nan"], "vertical_exaggeration must be a finite number"),
+        (lambda p: None, "out", ["--max-triangles", "1000000000000"], "max_triangles must be an integer"),
+        (lambda p: None, "out", ["--formats", "fbx"], "unknown export format"),
+    ],
+)
+def test_outputs_and_export_settings_are_checked_before_the_model_loads(tmp_path, capsys, no_model, prepare, out,
+                                                                       extra, message):
+    prepare(tmp_path)
+    argv = ["generate", "--prompt", "hills", "--seeds", "42", "--out", str(tmp_path / out), *extra]
+    assert main(argv) == 2
+    error = one_line_error(capsys)
+    assert message in error
+
+
+def test_a_read_only_output_is_one_line_before_the_model_loads(tmp_path, capsys, no_model, monkeypatch):
+    import errno
+
+    import mesa.export.destination as destination
+
+    def refuse(prefix, dir):
+        raise OSError(errno.EROFS, "Read-only file system", dir)
+
+    monkeypatch.setattr(destination.tempfile, "mkdtemp", refuse)
+    assert main(["generate", "--prompt", "hills", "--out", str(tmp_path / "out")]) == 2
+    assert f"{tmp_path / 'out'} cannot be written" in one_line_error(capsys)
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [(b"hills\n\xff\xfe plains\n", "is not UTF-8 text (byte 6, line 2)"),
+     (b"# only a comment\n", "holds no prompt"),
+     (b"hills\n" * 200_000, "accepted: at most 1,048,576")],
+)
+def test_prompts_files_that_cannot_be_read_are_one_line(tmp_path, capsys, no_model, content, message):
+    (tmp_path / "prompts.txt").write_bytes(content)
+    assert main(["generate", "--prompts-file", str(tmp_path / "prompts.txt"), "--out", str(tmp_path / "out")]) == 2
+    assert message in one_line_error(capsys)
+
+
+def test_the_export_memory_is_checked_before_sampling(reference_dir, tmp_path, capsys, monkeypatch):
+    from mesa.pipeline import TerrainPipeline
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("sampled before the export memory was checked")
+
+    monkeypatch.setattr(TerrainPipeline, "__call__", refuse)
+    monkeypatch.setenv("MESA_MEMORY_LIMIT_GB", "0.05")
+    assert run_generate(reference_dir, tmp_path, "--prompt", "hills", "--seeds", "1", "--formats", "glb") == 2
+    error = one_line_error(capsys)
+    assert "exporting a 32 x 32 px elevation map to glb" in error and "more than the 51 MB" in error
+
+
+def test_a_failed_write_keeps_the_previous_seed_folder_whole(reference_dir, tmp_path, capsys, monkeypatch):
+    import errno
+
+    import mesa.cli.generate as generate
+
+    assert run_generate(reference_dir, tmp_path, "--prompt", "hills", "--seeds", "3", "--formats", "r16") == 0
+    folder = tmp_path / "out" / "hills-seed3"
+    before = {p.name: p.read_bytes() for p in folder.iterdir()}
+
+    def full(array, path):
+        raise OSError(errno.ENOSPC, "No space left on device", str(path))
+
+    monkeypatch.setattr(generate, "_save_npy", full)
+    assert run_generate(reference_dir, tmp_path, "--prompt", "hills", "--seeds", "3", "--formats", "exr",
+                        "--guidance", "2") == 2
+    error = one_line_error(capsys)
+    assert "No space left on device (writing elevation.npy)" in error and str(folder) in error
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == before
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["hills-seed3"]
+    monkeypatch.undo()
+    assert run_generate(reference_dir, tmp_path, "--prompt", "hills", "--seeds", "3", "--formats", "exr") == 0
+    assert "terrain_height.exr" in {p.name for p in folder.iterdir()} and "terrain_height.r16" not in {
+        p.name for p in folder.iterdir()}
