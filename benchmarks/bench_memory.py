@@ -32,21 +32,20 @@ with torch.no_grad():
         model = UNetDEMConditionModel(**SD21_768V_CONFIG).eval()
         x, context = torch.randn(batch, 8, size // 8, size // 8), torch.randn(batch, 77, 1024)
         base = peak(); model(x, 500, encoder_hidden_states=context)
-        estimate = memory.unet_bytes(model.config, batch, size // 8, size // 8, torch.float32)
+        estimate = memory.unet_bytes(model, batch, size // 8, size // 8)
     elif kind == "vae":
         from diffusers import AutoencoderKL
         model = AutoencoderKL(block_out_channels=[128, 256, 512, 512], layers_per_block=2, latent_channels=4,
                               down_block_types=["DownEncoderBlock2D"] * 4, up_block_types=["UpDecoderBlock2D"] * 4).eval()
         z = torch.randn(batch, 4, size // 8, size // 8)
         base = peak(); model.decode(z)
-        estimate = memory.vae_decode_bytes(model.config, batch, size, size, torch.float32)
+        estimate = memory.vae_decode_bytes(model, batch, size, size)
     else:
         from mesa.pipeline import TerrainPipeline
         pipe = TerrainPipeline.from_pretrained("mesa-tiny")
         pipe("A Sentinel-2 image of hills", seeds=[0], steps=2, height=128, width=128)  # warm up
         base = peak(); pipe("A Sentinel-2 image of hills", seeds=list(range(batch)), steps=4, height=size, width=size)
-        estimate = memory.sampling_bytes(pipe.unet.config, pipe.vae.config, 8, batch, size, size,
-                                         pipe.vae_scale_factor, True, torch.float32, torch.float32)
+        estimate = memory.sampling_bytes(pipe.unet, pipe.vae, 8, batch, size, size, pipe.vae_scale_factor, True)
 print(json.dumps({"measured": peak() - base, "estimate": estimate}))
 """
 

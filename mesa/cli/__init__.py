@@ -41,6 +41,6 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser(command).parse_args(argv)
     try:
         return args.run(args)
-    except (UserError, FileNotFoundError) as error:
+    except (UserError, OSError) as error:  # OSError: a last net; commands name the path themselves
         print(f"error: {error}", file=sys.stderr)
         return 2

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 from collections import defaultdict
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -129,18 +130,17 @@ def run(args: argparse.Namespace) -> int:
     device = str(state.device) if state.num_processes > 1 else args.device
     with os_errors_as_user_errors("cannot read the model", args.model):
         pipe = load_chosen_model(args, device, announce=state.is_main_process)
-    shape = (args.height or pipe.native_size, args.width or pipe.native_size)
-    if min(shape) >= 2:  # other sizes are the pipeline's to refuse
-        check_export_request(shape, None, has_rgb=True, **options)
+    requests = [pipe.request(prompt, args.seeds, args.steps, args.guidance, args.sampler, args.negative_prompt,
+                             args.height, args.width, args.relief_m, args.base_m) for prompt in prompts]
+    check_export_request((requests[0].height, requests[0].width), None, has_rgb=True, **options)
     jobs = [(index, prompt, seed) for index, prompt in enumerate(prompts) for seed in args.seeds]
     with state.split_between_processes(jobs) as my_jobs:
         seeds_by_prompt = defaultdict(list)
         for index, prompt, seed in my_jobs:
             seeds_by_prompt[(index, prompt)].append(seed)
         for (index, prompt), seeds in seeds_by_prompt.items():
-            terrains = pipe(prompt, seeds=seeds, steps=args.steps, guidance=args.guidance, sampler=args.sampler,
-                            negative_prompt=args.negative_prompt, height=args.height, width=args.width,
-                            relief_m=args.relief_m, base_m=args.base_m)
+            request = replace(requests[index], seeds=tuple(seeds))
+            terrains = pipe.to_terrains(pipe.sample_latents(request), request)
             for terrain in terrains:
                 folder = folders[(index, terrain.seed)]
                 heights = write_terrain(terrain, folder, pipe.model_id, options).heights

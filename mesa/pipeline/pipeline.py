@@ -138,8 +138,8 @@ class TerrainPipeline:
     def check_memory(self, num_latents: int, height: int, width: int, guidance: bool = True,
                      what: str | None = None) -> None:
         """UserError when sampling `num_latents` terrains of (height, width) px cannot fit in memory."""
-        estimate = sampling_bytes(self.unet.config, self.vae.config, 2 * self.latent_channels, num_latents, height,
-                                  width, self.vae_scale_factor, guidance, self.dtype, self.vae.dtype)
+        estimate = sampling_bytes(self.unet, self.vae, 2 * self.latent_channels, num_latents, height, width,
+                                  self.vae_scale_factor, guidance)
         what = what or f"generating {num_latents} terrain(s) of {width} x {height} px"
         check_memory(estimate, what, f"use fewer seeds or a smaller size (this model's native size is "
                                      f"{self.native_size} px)")
