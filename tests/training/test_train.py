@@ -25,8 +25,9 @@ def fixed_loss(unet, start, batch) -> float:
     """The diffusion loss of one batch averaged over 8 fixed noise draws (no training noise)."""
     scheduler = DDPMScheduler.from_config(start.scheduler_config)
     with torch.no_grad():
-        return float(np.mean([diffusion_loss(unet, batch, start, scheduler, step_generator(9, k, 0, 0, torch.device("cpu")))
-                              .item() for k in range(8)]))
+        return float(np.mean([diffusion_loss(unet, start.text_encoder.eval(), start.vae, batch, scheduler,
+                                             step_generator(9, k, 0, 0, torch.device("cpu"))).item()
+                              for k in range(8)]))
 
 
 def test_overfit_lowers_the_loss(tiny_config):
