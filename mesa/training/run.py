@@ -38,7 +38,6 @@ from mesa.training.checkpoint import (
 from mesa.training.config import TrainConfig, VaeTrainConfig, config_to_dict
 from mesa.training.data import Batch, Collator, DataPosition, build_loader
 from mesa.training.metrics import MetricsLog
-from mesa.training.sources import check_source
 from mesa.training.state import TrainingState
 
 logger = logging.getLogger(__name__)
@@ -108,7 +107,7 @@ class TrainingRun:
             resumed = load_checkpoint(accelerator, checkpoint, state, self.lanes)
             self.step, self.position = resumed.step, resumed.position
             logger.info("resumed from %s at step %d", checkpoint, self.step)
-        self.batches = iter(build_loader(check_source(source), collate, config.batch_size,
+        self.batches = iter(build_loader(source, collate, config.batch_size,
                                           accelerator.num_processes, self.position, config.num_workers))
         if resumed is not None:
             resumed.restore_random_states()

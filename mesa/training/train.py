@@ -28,7 +28,7 @@ from mesa.training.data import Batch, Collator, normalization_of
 from mesa.training.export import export_model
 from mesa.training.loss import masked_mse, noise_latents, step_generator
 from mesa.training.run import TrainingRun
-from mesa.training.sources import build_source
+from mesa.training.sources import build_source, check_source
 from mesa.training.state import TrainingState, named_parameters
 from mesa.training.validation import render_validation
 
@@ -81,6 +81,7 @@ def train(config: TrainConfig, dataset: TerrainSource | None = None) -> TrainRes
     """
     run = TrainingRun(config, "train", gradient_accumulation_steps=config.gradient_accumulation_steps)
     accelerator = run.accelerator
+    source = build_source(config, config.seed) if dataset is None else check_source(dataset)
     torch.backends.cuda.matmul.allow_tf32 = config.allow_tf32
     start = load_starting_point(config)
     weight_dtype = DTYPES[config.mixed_precision]
@@ -88,7 +89,6 @@ def train(config: TrainConfig, dataset: TerrainSource | None = None) -> TrainRes
     trainees = prepare_trainees(accelerator, start, config)
     unet, text_encoder = trainees.wrapped["unet"], trainees.wrapped.get("text_encoder", start.text_encoder)
     noise_scheduler = DDPMScheduler.from_config(start.scheduler_config)
-    source = build_source(config, config.seed) if dataset is None else dataset
     latent_factor = 2 ** (len(start.vae.config.block_out_channels) - 1)
     collate = Collator(start.tokenizer, normalization_of(config), latent_factor, config.caption_dropout, config.seed)
     run.start(TrainingState(trainees.modules, trainees.optimizer, trainees.lr_scheduler, trainees.ema,

@@ -23,7 +23,7 @@ from mesa.training.config import VaeTrainConfig
 from mesa.training.data import Batch, Collator, normalization_of
 from mesa.training.loss import masked_mse, step_generator
 from mesa.training.run import TrainingRun
-from mesa.training.sources import build_source
+from mesa.training.sources import build_source, check_source
 from mesa.training.state import TrainingState
 
 
@@ -102,12 +102,12 @@ def train_vae(config: VaeTrainConfig, dataset: TerrainSource | None = None) -> V
     """
     run = TrainingRun(config, "train-vae")
     accelerator = run.accelerator
+    source = build_source(config, config.seed) if dataset is None else check_source(dataset)
     vae = build_vae(config)
     model = Reconstruction(vae).to(accelerator.device).train()
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.learning_rate)
     model, optimizer = accelerator.prepare(model, optimizer)
     latent_factor = 2 ** (len(vae.config.block_out_channels) - 1)
-    source = build_source(config, config.seed) if dataset is None else dataset
     run.start(TrainingState({"vae": vae}, optimizer, grad_scaler=accelerator.scaler), source,
               Collator(None, normalization_of(config), latent_factor))
 
