@@ -14,8 +14,16 @@ from diffusers.optimization import get_scheduler
 from diffusers.training_utils import EMAModel
 
 from mesa.errors import UserError
-from mesa.training.checkpoint import (EMA_FILE, OPTIMIZER_FILE, STATE_FILE, WEIGHTS_FILE, list_checkpoints,
-                                      load_checkpoint, resolve_resume, save_checkpoint)
+from mesa.training.checkpoint import (
+    EMA_FILE,
+    OPTIMIZER_FILE,
+    STATE_FILE,
+    WEIGHTS_FILE,
+    list_checkpoints,
+    load_checkpoint,
+    resolve_resume,
+    save_checkpoint,
+)
 from mesa.training.data import DataPosition
 from mesa.training.state import TrainingState, conform, named_parameters
 
@@ -43,7 +51,8 @@ def take_steps(state: TrainingState, count: int) -> None:
 
 def snapshot(state: TrainingState) -> dict:
     return {"weights": [p.detach().clone() for p in state.modules["net"].parameters()],
-            "adam": [entry[k].clone() for entry in state.optimizer.state_dict()["state"].values() for k in sorted(entry)],
+            "adam": [entry[key].clone() for entry in state.optimizer.state_dict()["state"].values()
+                     for key in sorted(entry)],
             "lr": state.lr_scheduler.get_last_lr(), "ema": [s.clone() for s in state.ema.shadow_params],
             "ema_step": state.ema.optimization_step}
 

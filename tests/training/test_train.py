@@ -105,7 +105,8 @@ def test_frozen_text_encoder_is_not_trained_or_stored(tiny_config, pipeline_dir)
     result = train(tiny_config(max_steps=2), dataset=ListSource(count=2))
     assert all(name.startswith("unet.") for name in load_file(Path(result.model_dir).parent / "checkpoints" /
                                                                "step_00000002" / "weights.safetensors"))
-    exported, reference = (load_file(folder / WEIGHT_FILES["text_encoder"]) for folder in (result.model_dir, pipeline_dir))
+    exported, reference = (load_file(folder / WEIGHT_FILES["text_encoder"])
+                           for folder in (result.model_dir, pipeline_dir))
     assert exported.keys() == reference.keys() and all(torch.equal(exported[k], reference[k]) for k in reference)
 
 
