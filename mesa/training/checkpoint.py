@@ -187,6 +187,9 @@ def load_checkpoint(accelerator, path: Path, state: TrainingState, lanes: int) -
     with refusing(state_file):
         load_numbers(state, document)
     if state.ema is not None:
+        if document.get("ema") is None:
+            raise UserError(f"{state_file}: the checkpoint was written without use_ema; resume with the "
+                            "settings it was written with")
         with refusing(path / EMA_FILE, state_file):
             load_ema(state.ema, [name for name, _ in named_parameters(state.modules)],
                      read_tensors(path / EMA_FILE), document.get("ema"))
