@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import json
 import random
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
 import torch
 from accelerate import Accelerator
+from accelerate.utils import DistributedType
 from diffusers.optimization import get_scheduler
 from diffusers.training_utils import EMAModel
 
@@ -19,6 +21,7 @@ from mesa.training.checkpoint import (
     OPTIMIZER_FILE,
     STATE_FILE,
     WEIGHTS_FILE,
+    check_resumable,
     list_checkpoints,
     load_checkpoint,
     resolve_resume,
@@ -141,3 +144,13 @@ def test_conform_keeps_the_templates_shape(saved, template, expected):
 def test_conform_refuses_other_shapes(saved, template):
     with pytest.raises((ValueError, TypeError)):
         conform(saved, template, "s")
+
+
+@pytest.mark.parametrize("backend", [DistributedType.DEEPSPEED, DistributedType.FSDP])
+def test_sharded_backends_refuse_resume_and_write_no_checkpoint(tmp_path, backend):
+    sharded = SimpleNamespace(distributed_type=backend)
+    with pytest.raises(UserError, match=f"--resume is not available with {backend.value}: .*pickle"):
+        check_resumable(sharded, "latest")
+    check_resumable(sharded, None)
+    assert save_checkpoint(sharded, tmp_path, 2, DataPosition([0]), None) is None
+    assert not (tmp_path / "checkpoints").exists()
