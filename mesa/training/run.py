@@ -28,6 +28,7 @@ from tqdm.auto import tqdm
 
 from mesa.atomic import atomic_write_text
 from mesa.data.sample import TerrainSource
+from mesa.errors import UserError
 from mesa.training.checkpoint import (
     SHARDED,
     check_resumable,
@@ -85,8 +86,12 @@ class TrainingRun:
                            "no checkpoints (only the final model)", self.accelerator.distributed_type.value)
         self.output_dir = Path(config.output_dir)
         if self.accelerator.is_main_process:
-            self.output_dir.mkdir(parents=True, exist_ok=True)
-            atomic_write_text(self.output_dir / "config.json", json.dumps(config_to_dict(config), indent=2))
+            try:
+                self.output_dir.mkdir(parents=True, exist_ok=True)
+                atomic_write_text(self.output_dir / "config.json", json.dumps(config_to_dict(config), indent=2))
+            except OSError as error:
+                raise UserError(f"cannot write the run folder {self.output_dir}: "
+                                f"{error.strerror or error}") from None
         set_seed(config.seed)  # the same fresh weights on every process
         self.stop_at = min(config.max_steps, config.stop_after or config.max_steps)
         self.step, self.last_loss, self.state = 0, None, None

@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from diffusers import AutoencoderKL
 
 from mesa.cli import main
+from mesa.errors import UserError
 from mesa.training.config import VaeTrainConfig
 from mesa.training.metrics import read_metrics
 from mesa.training.vae import train_vae
@@ -77,3 +79,10 @@ def test_resumed_vae_run_matches_an_uninterrupted_one(tmp_path):
 def test_train_vae_cli_rejects_a_missing_starting_point(capsys):
     assert main(["train-vae", "--data", "synthetic"]) == 2
     assert "--vae-config" in capsys.readouterr().err
+
+
+def test_an_output_folder_that_is_a_file_is_one_error_line(tmp_path):
+    (tmp_path / "taken").write_text("a file")
+    config = vae_config(tmp_path, output_dir=str(tmp_path / "taken"))
+    with pytest.raises(UserError, match="cannot write the run folder .*taken"):
+        train_vae(config, dataset=ListSource(count=1))
