@@ -1,8 +1,6 @@
-"""Run by `torchrun --nproc_per_node 2` from test_ddp.py: three tiny runs on two CPU processes
-(DDP over gloo) in one launch: uninterrupted, stopped after step 2, resumed.
-
-    python -m torch.distributed.run --nproc_per_node 2 -m tests.training.ddp_runs CONFIG.json OUTPUT_ROOT
-"""
+"""Run as both ranks of a two-process CPU group by test_ddp.py (or by `torchrun --nproc_per_node 2
+-m tests.training.ddp_runs CONFIG.json OUTPUT_ROOT` with ACCELERATE_USE_CPU=true): three tiny runs
+with DDP over gloo in one launch: uninterrupted, stopped after step 2, resumed."""
 
 from __future__ import annotations
 
