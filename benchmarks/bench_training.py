@@ -1,6 +1,7 @@
 """Training step time, throughput and peak memory of the MESA trainer's step (random weights).
 
     python -m benchmarks.bench_training --preset tiny                       # CPU, seconds
+    python -m benchmarks.bench_training --preset tiny --train-text-encoder  # + joint text encoder, ratio
     python -m benchmarks.bench_training --preset full --mixed-precision bf16 \\
         --gradient-checkpointing --batch-sizes 1,2,4,8,16,24,32,48,64      # GPU: largest batch that fits
 
@@ -8,7 +9,9 @@ One step = frozen VAE encode of colour + elevation, frozen CLIP text encode, noi
 masked v loss, backward, AdamW step: the functions `mesa.training.train` runs. "full" is the
 Stable Diffusion 2.1 size (UNet 865M + OpenCLIP-H text encoder + SD VAE) at 768 px (96 x 96
 latents). Weights are random: speed and memory do not depend on their values. Prints one JSON
-line per batch size; stops at the first batch size that runs out of memory.
+line per batch size; stops at the first batch size that runs out of memory. With
+`--train-text-encoder` each batch size then runs again with the text encoder trained jointly
+(`train_text_encoder`), in the same process, and prints its step time as a ratio to the frozen one.
 """
 
 from __future__ import annotations
@@ -20,17 +23,21 @@ import statistics
 import time
 
 import torch
-
 from diffusers import AutoencoderKL, DDPMScheduler
 from transformers import CLIPTextConfig, CLIPTextModel
-
 
 from mesa.models.unet_dem import SD21_768V_CONFIG, UNetDEMConditionModel
 from mesa.training.components import SD21_SCHEDULER_CONFIG, StartingPoint
 from mesa.training.config import TrainConfig
 from mesa.training.data import Batch
 from mesa.training.loss import step_generator
-from mesa.training.train import DTYPES, diffusion_loss, freeze, make_trainable
+from mesa.training.train import (
+    DTYPES,
+    diffusion_loss,
+    make_text_encoder_trainable,
+    make_trainable,
+    place_components,
+)
 
 SD21_UNET = SD21_768V_CONFIG
 SD21_TEXT = dict(vocab_size=49408, hidden_size=1024, intermediate_size=4096, num_hidden_layers=23,
@@ -67,8 +74,8 @@ def random_batch(batch_size: int, resolution: int, latent_factor: int, vocab: in
 
 def bench(start: StartingPoint, resolution: int, batch_size: int, steps: int, warmup: int, device: torch.device,
           dtype: torch.dtype) -> dict:
-    unet = start.unet
-    optimizer = torch.optim.AdamW([p for p in unet.parameters() if p.requires_grad], lr=1e-5)
+    parameters = [p for module in (start.unet, start.text_encoder) for p in module.parameters() if p.requires_grad]
+    optimizer = torch.optim.AdamW(parameters, lr=1e-5)
     scheduler = DDPMScheduler.from_config(start.scheduler_config)
     factor = 2 ** (len(start.vae.config.block_out_channels) - 1)
     batch = random_batch(batch_size, resolution, factor, start.text_encoder.config.vocab_size)
@@ -78,9 +85,10 @@ def bench(start: StartingPoint, resolution: int, batch_size: int, steps: int, wa
     for step in range(warmup + steps):
         begin = time.perf_counter()
         with torch.autocast(device.type, dtype=dtype, enabled=dtype != torch.float32):
-            loss = diffusion_loss(unet, batch, start, scheduler, step_generator(0, step, 0, 0, device))
+            loss = diffusion_loss(start.unet, start.text_encoder, start.vae, batch, scheduler,
+                                  step_generator(0, step, 0, 0, device))
         loss.backward()
-        torch.nn.utils.clip_grad_norm_(unet.parameters(), 1.0)
+        torch.nn.utils.clip_grad_norm_(parameters, 1.0)
         optimizer.step()
         optimizer.zero_grad(set_to_none=True)
         if device.type == "cuda":
@@ -104,29 +112,50 @@ def main() -> None:
     parser.add_argument("--batch-sizes", default="2", help="comma-separated; stops at the first that does not fit")
     parser.add_argument("--steps", type=int, default=5)
     parser.add_argument("--warmup", type=int, default=2)
+    parser.add_argument("--train-text-encoder", action="store_true",
+                        help="then repeat each batch size with the text encoder trained jointly")
     args = parser.parse_args()
 
     device, dtype = torch.device(args.device), DTYPES[args.mixed_precision]
     torch.backends.cuda.matmul.allow_tf32 = True
     start, resolution = build_start(args.preset)
     config = TrainConfig(pretrained="-", gradient_checkpointing=args.gradient_checkpointing)
-    freeze(start, device, dtype)
+    place_components(start, device, dtype)
     make_trainable(start.unet, config)
     header = {"preset": args.preset, "device": torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu",
               "threads": torch.get_num_threads(), "mixed_precision": args.mixed_precision,
               "gradient_checkpointing": args.gradient_checkpointing, "resolution": resolution,
-              "unet_parameters_m": round(sum(p.numel() for p in start.unet.parameters()) / 1e6, 1)}
+              "unet_parameters_m": round(sum(p.numel() for p in start.unet.parameters()) / 1e6, 1),
+              "text_encoder_parameters_m": round(sum(p.numel() for p in start.text_encoder.parameters()) / 1e6, 2)}
     print(json.dumps(header), flush=True)
-    for batch_size in (int(b) for b in args.batch_sizes.split(",")):
+    batch_sizes = [int(b) for b in args.batch_sizes.split(",")]
+    frozen = run_batch_sizes(start, resolution, batch_sizes, args, device, dtype, {"text_encoder": "frozen"})
+    if args.train_text_encoder:
+        place_components(start, device, dtype, train_text_encoder=True)
+        make_text_encoder_trainable(start.text_encoder, config)
+        run_batch_sizes(start, resolution, batch_sizes, args, device, dtype, {"text_encoder": "trained"}, frozen)
+
+
+def run_batch_sizes(start: StartingPoint, resolution: int, batch_sizes: list[int], args, device: torch.device,
+                    dtype: torch.dtype, label: dict, baseline: dict[int, float] | None = None) -> dict[int, float]:
+    """Print one line per batch size (with the step time ratio to `baseline`); return the step times."""
+    step_times = {}
+    for batch_size in batch_sizes:
         try:
-            print(json.dumps(bench(start, resolution, batch_size, args.steps, args.warmup, device, dtype)), flush=True)
+            result = {**label, **bench(start, resolution, batch_size, args.steps, args.warmup, device, dtype)}
         except torch.OutOfMemoryError:
-            print(json.dumps({"batch_size": batch_size, "out_of_memory": True}), flush=True)
+            print(json.dumps({**label, "batch_size": batch_size, "out_of_memory": True}), flush=True)
             break
         finally:
             start.unet.zero_grad(set_to_none=True)
+            start.text_encoder.zero_grad(set_to_none=True)
             if device.type == "cuda":
                 torch.cuda.empty_cache()
+        step_times[batch_size] = result["step_s"]
+        if baseline and batch_size in baseline:
+            result["step_s_ratio_to_frozen"] = round(result["step_s"] / baseline[batch_size], 3)
+        print(json.dumps(result), flush=True)
+    return step_times
 
 
 if __name__ == "__main__":

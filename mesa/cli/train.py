@@ -1,4 +1,5 @@
-"""Train the MESA UNet on Major TOM or synthetic terrain (see docs/training.md).
+"""Train the MESA UNet on Major TOM (the default), synthetic terrain or prepared synthetic tiles
+(see docs/training.md).
 
 Settings come from the dataclass defaults, then `--config FILE` (.json or .toml), then the flags
 below and `--set KEY=VALUE` for any other TrainConfig field. Launch on several GPUs or nodes with
@@ -20,6 +21,7 @@ FLAGS = {
                            "start from scratch: a UNet config JSON (with --set components_from=DIR) or a folder "
                            "with unet/config.json, tokenizer/, text_encoder/ and vae/"),
     "--data": ("data", str, f"data source: {' | '.join(DATA_SOURCES)}"),
+    "--data-dir": ("data_dir", str, "folder of prepared synthetic tiles (--data prepared)"),
     "--s2l2a": ("s2l2a", str, "Major TOM Core-S2L2A: local copy or Hub dataset id"),
     "--dem": ("dem", str, "Major TOM Core-DEM: local copy or Hub dataset id"),
     "--s2l1c": ("s2l1c", str, "Major TOM Core-S2L1C for shadow correction (optional)"),

@@ -18,7 +18,7 @@ from mesa.training.config import VaeTrainConfig
 FLAGS = {
     "--vae-config": ("vae_config", str, "AutoencoderKL config JSON: train from scratch"),
     "--pretrained": ("pretrained", str, "folder with an AutoencoderKL (or with vae/): fine-tune it"),
-    **{flag: TRAIN_FLAGS[flag] for flag in ("--data", "--s2l2a", "--dem", "--s2l1c", "--resolution",
+    **{flag: TRAIN_FLAGS[flag] for flag in ("--data", "--data-dir", "--s2l2a", "--dem", "--s2l1c", "--resolution",
                                              "--batch-size", "--learning-rate", "--max-steps", "--seed",
                                              "--checkpoint-every", "--output-dir")},
 }

@@ -1,10 +1,11 @@
-"""The training sample that every data source (Major TOM, synthetic) produces."""
+"""The training sample that every data source (Major TOM, synthetic) produces, and the protocol
+through which the trainers read any source."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 
@@ -38,3 +39,19 @@ class Captioner(Protocol):
     def caption(self, lat_deg: float, lon_deg: float, when: str | date | datetime,
                 elevation_m: np.ndarray | None = None, valid: np.ndarray | None = None,
                 meters_per_pixel: float = 10.0, rng: np.random.Generator | None = None) -> str: ...
+
+
+@runtime_checkable
+class TerrainSource(Protocol):
+    """What the trainers read: samples by global position (see `mesa.training.data` for how
+    positions are split across processes and loader workers).
+
+    `sample_at(position)` must be a pure function of the position (so a resumed run reads the same
+    samples) and may return None for a position that has no usable sample (a cloudy Major TOM
+    cell); positions grow without bound, so a finite source wraps around (epochs).
+    `meters_per_pixel` is the ground sampling distance of every sample, recorded with the trained model.
+    """
+
+    meters_per_pixel: float
+
+    def sample_at(self, position: int) -> TerrainSample | None: ...

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import tomllib
 import types
 import typing
@@ -17,7 +18,7 @@ from typing import Any, TypeVar
 
 from mesa.errors import UserError
 
-DATA_SOURCES = ("majortom", "synthetic")
+DATA_SOURCES = ("majortom", "synthetic", "prepared")  # registered in mesa.training.sources
 MIXED_PRECISION = ("no", "fp16", "bf16")
 DEFAULT_VALIDATION_PROMPTS = (
     "A Sentinel-2 satellite image and a digital elevation model of mountains in Switzerland",
@@ -29,11 +30,12 @@ DEFAULT_VALIDATION_PROMPTS = (
 class DataConfig:
     """Where samples come from and how elevation is normalised (shared by both trainers)."""
 
-    data: str = "synthetic"  # one of DATA_SOURCES
+    data: str = "majortom"  # one of DATA_SOURCES (the paper's recipe: Major TOM)
     s2l2a: str = "Major-TOM/Core-S2L2A"  # local copy or Hub dataset id
     dem: str = "Major-TOM/Core-DEM"
     s2l1c: str | None = None  # Core-S2L1C for shadow correction (None: off)
     ecoregions: str | None = None  # optional ecoregion table for captions (Major TOM only)
+    data_dir: str | None = None  # folder of prepared synthetic tiles (data = "prepared" only)
     resolution: int = 768  # crop size in pixels
     synthetic_length: int = 10_000  # samples per synthetic epoch
     elevation_mode: str = "global"  # "global" (metres) or "per_tile" (relative relief)
@@ -78,6 +80,8 @@ class TrainConfig(DataConfig):
     ema_decay: float = 0.9999
     lora_rank: int = 0  # > 0 trains LoRA adapters (peft) on the attention projections only
     lora_alpha: float | None = None  # defaults to lora_rank
+    train_text_encoder: bool = False  # train the text encoder jointly (the published recipe freezes CLIP)
+    text_encoder_learning_rate: float | None = None  # defaults to learning_rate
 
     # Output.
     output_dir: str = "runs/mesa"
@@ -188,6 +192,9 @@ def validate(config: TrainConfig | VaeTrainConfig) -> None:
     """Raise UserError for settings that cannot work together."""
     if config.data not in DATA_SOURCES:
         raise UserError(f"--data must be one of {', '.join(DATA_SOURCES)}, got {config.data!r}")
+    if (config.data == "prepared") != (config.data_dir is not None):
+        raise UserError("--data prepared needs --data-dir DIR (prepared synthetic tiles), and data_dir "
+                        "applies to --data prepared only")
     if config.mixed_precision not in MIXED_PRECISION:
         raise UserError(f"mixed_precision must be one of {', '.join(MIXED_PRECISION)}, got {config.mixed_precision!r}")
     if config.resolution < 8 or config.resolution % 8:
@@ -195,8 +202,8 @@ def validate(config: TrainConfig | VaeTrainConfig) -> None:
     for name in ("batch_size", "max_steps", "checkpoint_every", "log_every"):
         if getattr(config, name) < 1:
             raise UserError(f"{name} must be at least 1, got {getattr(config, name)}")
-    if not config.learning_rate > 0:
-        raise UserError(f"--learning-rate must be positive, got {config.learning_rate}")
+    if not (math.isfinite(config.learning_rate) and config.learning_rate > 0):
+        raise UserError(f"--learning-rate must be a positive number, got {config.learning_rate}")
     if not 0.0 <= config.caption_dropout < 1.0:
         raise UserError(f"caption_dropout must be in [0, 1), got {config.caption_dropout}")
     if isinstance(config, TrainConfig):
@@ -207,6 +214,12 @@ def validate(config: TrainConfig | VaeTrainConfig) -> None:
             raise UserError("use_ema and LoRA cannot be combined (EMA of adapters is not supported)")
         if config.gradient_accumulation_steps < 1:
             raise UserError("gradient_accumulation_steps must be at least 1")
+        if config.text_encoder_learning_rate is not None:
+            if not config.train_text_encoder:
+                raise UserError("text_encoder_learning_rate applies only with train_text_encoder=true")
+            if not (math.isfinite(config.text_encoder_learning_rate) and config.text_encoder_learning_rate > 0):
+                raise UserError("text_encoder_learning_rate must be a positive number, got "
+                                f"{config.text_encoder_learning_rate}")
     elif (config.vae_config is None) == (config.pretrained is None):
         raise UserError("give exactly one of --vae-config (from scratch) and --pretrained (fine-tune)")
 

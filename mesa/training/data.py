@@ -1,7 +1,7 @@
 """From TerrainSample sources to resumable batches of tensors.
 
-Positions: every source is read by integer position (`sample_at(p)` for Major TOM, which returns
-None for a skipped cell; `dataset[p % len]` otherwise). Each process (rank r of W) reads through
+Positions: every source is a `TerrainSource`, read by integer position (`sample_at(p)`, None for a
+skipped position such as a cloudy Major TOM cell). Each process (rank r of W) reads through
 k "lanes" (k = data loader workers, at least 1); lane l reads positions r + W*l, then every W*k.
 A lane fills a whole batch, and batch n of a rank comes from lane n % k, so the data position
 (`DataPosition`) is just each lane's next position plus the batches consumed, and a resumed run
@@ -11,15 +11,14 @@ reads exactly the batches an uninterrupted one would have read.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import asdict, dataclass, field
 
 import numpy as np
 import torch
 
 from mesa.data.normalization import ElevationNormalization
 from mesa.data.raster import mask_to_latent
-from mesa.data.sample import TerrainSample
+from mesa.data.sample import TerrainSample, TerrainSource
 from mesa.errors import UserError
 from mesa.training.config import DataConfig
 
@@ -70,6 +69,24 @@ class DataPosition:
         self.lane_next[batch.lane] = batch.next_position
         self.batches += 1
 
+    def to_json(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, value: object) -> DataPosition:
+        """The position a checkpoint recorded; ValueError unless it is {"lane_next": [int >= 0, ...],
+        "batches": int >= 0} with at least one lane."""
+        if not isinstance(value, dict) or set(value) != {"lane_next", "batches"}:
+            raise ValueError("a data position is {\"lane_next\": [...], \"batches\": n}")
+        lane_next, batches = value["lane_next"], value["batches"]
+        if not isinstance(lane_next, list) or not lane_next or not all(_count(p) for p in [*lane_next, batches]):
+            raise ValueError("data position values must be whole numbers >= 0, with at least one lane")
+        return cls(list(lane_next), batches)
+
+
+def _count(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
 
 @dataclass
 class Collator:
@@ -113,18 +130,11 @@ class Collator:
         return caption
 
 
-def sample_at(dataset, position: int) -> TerrainSample | None:
-    """The sample at a global position (None if the source skips it)."""
-    if hasattr(dataset, "sample_at"):
-        return dataset.sample_at(position)
-    return dataset[position % len(dataset)]
-
-
 @dataclass
 class BatchStream(torch.utils.data.IterableDataset):
     """Endless batches for one process; see the module docstring for the lane layout."""
 
-    dataset: object
+    source: TerrainSource
     collate: Collator
     batch_size: int
     world_size: int
@@ -145,7 +155,7 @@ class BatchStream(torch.utils.data.IterableDataset):
         while True:
             positioned, empty = [], 0
             while len(positioned) < self.batch_size:
-                sample = sample_at(self.dataset, next_position)
+                sample = self.source.sample_at(next_position)
                 if sample is not None:
                     positioned.append((next_position, sample))
                     empty = 0
@@ -153,27 +163,6 @@ class BatchStream(torch.utils.data.IterableDataset):
                     raise UserError(f"{MAX_EMPTY_POSITIONS} positions in a row had no valid sample; check the data")
                 next_position += stride
             yield self.collate(positioned, lane, next_position)
-
-
-def build_dataset(config: DataConfig, seed: int, split: str = "train"):
-    """The TerrainSample source named by `config.data`."""
-    if config.data == "synthetic":
-        try:
-            from mesa.data.synthetic import SyntheticTerrainDataset
-        except ImportError as error:
-            raise UserError(f"the synthetic data source is not available: {error}") from None
-        return SyntheticTerrainDataset(resolution=config.resolution, length=config.synthetic_length, seed=seed)
-    if config.data == "majortom":
-        from mesa.data.majortom import MajorTomDataset
-
-        from mesa.captions.builder import CaptionBuilder
-
-        ecoregions = Path(config.ecoregions) if config.ecoregions else None
-        caption_builder = CaptionBuilder.from_files(ecoregions, augment=split == "train")
-        return MajorTomDataset(config.s2l2a, config.dem, config.s2l1c, resolution=config.resolution,
-                               normalization=normalization_of(config), split=split, seed=seed,
-                               caption_builder=caption_builder)
-    raise UserError(f"unknown data source {config.data!r}")
 
 
 def normalization_of(config: DataConfig) -> ElevationNormalization:
@@ -184,9 +173,9 @@ def normalization_of(config: DataConfig) -> ElevationNormalization:
         raise UserError(str(error)) from None
 
 
-def build_loader(dataset, collate: Collator, batch_size: int, world_size: int, position: DataPosition,
-                 num_workers: int) -> torch.utils.data.DataLoader:
+def build_loader(source: TerrainSource, collate: Collator, batch_size: int, world_size: int,
+                 position: DataPosition, num_workers: int) -> torch.utils.data.DataLoader:
     """A DataLoader over a BatchStream; `num_workers` must equal the lanes (or be 0 for one lane)."""
-    stream = BatchStream(dataset, collate, batch_size, world_size, position)
+    stream = BatchStream(source, collate, batch_size, world_size, position)
     return torch.utils.data.DataLoader(stream, batch_size=None, num_workers=num_workers,
                                        persistent_workers=num_workers > 0)

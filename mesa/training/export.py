@@ -10,14 +10,13 @@ normalisation so the model's output maps back to metres.
 from __future__ import annotations
 
 import json
-import os
-import shutil
 from pathlib import Path
 
 import diffusers
 import torch
 from diffusers import DDIMScheduler
 
+from mesa.atomic import staged_directory
 from mesa.data.normalization import ElevationNormalization
 
 PIPELINE_CLASS = "TerrainDiffusionPipeline"
@@ -49,19 +48,14 @@ def elevation_document(normalization: ElevationNormalization, meters_per_pixel: 
 
 def export_model(directory: str | Path, *, tokenizer, text_encoder, vae, unet, scheduler_config: dict,
                  normalization: ElevationNormalization, meters_per_pixel: float) -> Path:
-    """Write every component to `directory` atomically (temporary folder, then rename)."""
+    """Write every component into a staging folder that then replaces `directory` in one step."""
     directory = Path(directory)
-    temporary = directory.with_name(f".{directory.name}.tmp")
-    shutil.rmtree(temporary, ignore_errors=True)
-    temporary.mkdir(parents=True)
-    (temporary / "model_index.json").write_text(json.dumps(model_index(), indent=2) + "\n", encoding="utf-8")
-    DDIMScheduler.from_config(scheduler_config).save_pretrained(temporary / "scheduler")
-    tokenizer.save_pretrained(temporary / "tokenizer")
-    tokenizer.backend_tokenizer.model.save(str(temporary / "tokenizer"))  # vocab.json + merges.txt, as published
-    for name, module in (("text_encoder", text_encoder), ("vae", vae), ("unet", unet)):
-        module.to(torch.float32).save_pretrained(temporary / name, safe_serialization=True)
-    (temporary / "elevation.json").write_text(elevation_document(normalization, meters_per_pixel), encoding="utf-8")
-    if directory.exists():
-        shutil.rmtree(directory)
-    os.replace(temporary, directory)
+    with staged_directory(directory) as staging:
+        (staging / "model_index.json").write_text(json.dumps(model_index(), indent=2) + "\n", encoding="utf-8")
+        DDIMScheduler.from_config(scheduler_config).save_pretrained(staging / "scheduler")
+        tokenizer.save_pretrained(staging / "tokenizer")
+        tokenizer.backend_tokenizer.model.save(str(staging / "tokenizer"))  # vocab.json + merges.txt, as published
+        for name, module in (("text_encoder", text_encoder), ("vae", vae), ("unet", unet)):
+            module.to(torch.float32).save_pretrained(staging / name, safe_serialization=True)
+        (staging / "elevation.json").write_text(elevation_document(normalization, meters_per_pixel), encoding="utf-8")
     return directory

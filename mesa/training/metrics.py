@@ -6,6 +6,9 @@ import json
 import math
 from pathlib import Path
 
+from mesa.atomic import atomic_write_text
+from mesa.errors import UserError
+
 METRICS_FILE = "metrics.jsonl"
 
 
@@ -18,7 +21,7 @@ class MetricsLog:
         self.enabled = enabled
         if enabled and self.path.exists():
             kept = [line for line in read_metrics(self.path) if line["step"] <= resume_step]
-            self.path.write_text("".join(json.dumps(line) + "\n" for line in kept), encoding="utf-8")
+            atomic_write_text(self.path, "".join(json.dumps(line) + "\n" for line in kept))
 
     def write(self, **values: float | int) -> None:
         if not self.enabled:
@@ -29,8 +32,15 @@ class MetricsLog:
 
 
 def read_metrics(path: str | Path) -> list[dict]:
-    """Every line of a metrics.jsonl file (or of output_dir/metrics.jsonl)."""
+    """Every line of a metrics.jsonl file (or of output_dir/metrics.jsonl); UserError naming the
+    file when a line is not a JSON object with an integer "step"."""
     path = Path(path)
     if path.is_dir():
         path = path / METRICS_FILE
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    try:
+        lines = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    except (OSError, ValueError, RecursionError) as error:
+        raise UserError(f"{path} is not a valid metrics file: {str(error).splitlines()[0]}") from None
+    if not all(isinstance(line, dict) and type(line.get("step")) is int for line in lines):
+        raise UserError(f"{path} is not a valid metrics file: every line must be an object with an integer step")
+    return lines

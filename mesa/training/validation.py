@@ -22,8 +22,9 @@ def render_validation(components: Components, prompts: list[str], seed: int, ste
     directory.mkdir(parents=True, exist_ok=True)
     size = max(pipeline.size_factor, resolution - resolution % pipeline.size_factor)
     written = []
-    was_training = components.unet.training
-    components.unet.eval()
+    modes = [(module, module.training) for module in (components.unet, components.text_encoder)]
+    for module, _ in modes:
+        module.eval()
     try:
         for index, prompt in enumerate(prompts):
             with torch.autocast(pipeline.device.type, dtype=autocast_dtype, enabled=autocast_dtype is not None):
@@ -33,6 +34,7 @@ def render_validation(components: Components, prompts: list[str], seed: int, ste
             Image.fromarray(np.concatenate([terrain.rgb, grey], axis=1)).save(path)
             written.append(path)
     finally:
-        components.unet.train(was_training)
+        for module, was_training in modes:
+            module.train(was_training)
     return written
 

@@ -23,7 +23,9 @@ TINY_UNET = {
 
 
 class ListSource:
-    """A map-style TerrainSample source of a few fixed tiles (half of tile 1 is invalid)."""
+    """A TerrainSource of a few fixed tiles read in turn (half of tile 1 is invalid)."""
+
+    meters_per_pixel = 30.0
 
     def __init__(self, count: int = 4, size: int = RESOLUTION, seed: int = 0):
         rng = np.random.default_rng(seed)
@@ -43,6 +45,9 @@ class ListSource:
 
     def __getitem__(self, index: int) -> TerrainSample:
         return self.samples[index]
+
+    def sample_at(self, position: int) -> TerrainSample:
+        return self.samples[position % len(self.samples)]
 
 
 @pytest.fixture(autouse=True)

@@ -43,6 +43,9 @@ def test_toml_config_and_list_values(tmp_path):
     ({"pretrained": "a", "data": "imagenet"}, "--data must be one of"),
     ({"pretrained": "a", "resolution": 30}, "multiple of 8"),
     ({"pretrained": "a", "lora_rank": 4, "use_ema": True}, "LoRA"),
+    ({"pretrained": "a", "learning_rate": float("inf")}, "--learning-rate must be a positive number"),
+    ({"pretrained": "a", "text_encoder_learning_rate": 1e-4}, "only with train_text_encoder"),
+    ({"pretrained": "a", "train_text_encoder": True, "text_encoder_learning_rate": 0}, "must be a positive number"),
 ])
 def test_invalid_settings_are_clear_errors(values, message):
     with pytest.raises(UserError, match=message):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 from mesa.pipeline import TerrainPipeline
-from mesa.training.data import build_dataset
+from mesa.training.sources import build_source
 from mesa.training.train import train
 from tests.data.conftest import write_dataset
 
@@ -26,7 +26,7 @@ def test_majortom_run_with_ecoregion_captions_exports_a_model(tiny_config, tmp_p
     config = tiny_config(data="majortom", s2l2a=str(dirs["s2l2a"]), dem=str(dirs["dem"]), s2l1c=str(dirs["s2l1c"]),
                          ecoregions=str(write_ecoregions(tmp_path / "resolve.geojson")), max_steps=2,
                          checkpoint_every=2)
-    dataset = build_dataset(config, seed=config.seed, split="train")
+    dataset = build_source(config, seed=config.seed, split="train")
     captions = [sample.caption for sample in dataset]
     assert captions and all("Switzerland" in c or "forests" in c or "August" in c or "plains" in c for c in captions)
     assert dataset.stats.skipped_corrupt >= 0 and dataset.stats.yielded == len(captions)

@@ -4,12 +4,15 @@ folder loads in TerrainPipeline and generates; LoRA and EMA runs export loadable
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 from accelerate.utils import set_seed
 from diffusers import DDPMScheduler
+from safetensors.torch import load_file
+from transformers import CLIPTextModel
 
 from mesa.models.unet_dem import UNetDEMConditionModel
 from mesa.pipeline import TerrainPipeline
@@ -25,8 +28,9 @@ def fixed_loss(unet, start, batch) -> float:
     """The diffusion loss of one batch averaged over 8 fixed noise draws (no training noise)."""
     scheduler = DDPMScheduler.from_config(start.scheduler_config)
     with torch.no_grad():
-        return float(np.mean([diffusion_loss(unet, batch, start, scheduler, step_generator(9, k, 0, 0, torch.device("cpu")))
-                              .item() for k in range(8)]))
+        return float(np.mean([diffusion_loss(unet, start.text_encoder.eval(), start.vae, batch, scheduler,
+                                             step_generator(9, k, 0, 0, torch.device("cpu"))).item()
+                              for k in range(8)]))
 
 
 def test_overfit_lowers_the_loss(tiny_config):
@@ -46,20 +50,64 @@ def test_overfit_lowers_the_loss(tiny_config):
     assert all({"step", "loss", "lr", "samples_per_s"} <= set(line) for line in lines)
 
 
-def test_resumed_run_matches_uninterrupted_run(tiny_config, tmp_path):
+def run_straight_and_resumed(tiny_config, tmp_path, **options) -> tuple:
+    """A 4-step run, and the same run killed after step 2 and resumed: (straight, resumed) configs."""
     source = ListSource(count=4)
-    straight = tiny_config(max_steps=4, output_dir=str(tmp_path / "straight"), gradient_accumulation_steps=2)
+    straight = tiny_config(max_steps=4, output_dir=str(tmp_path / "straight"), **options)
     train(straight, dataset=source)
-    interrupted = tiny_config(max_steps=4, output_dir=str(tmp_path / "resumed"), gradient_accumulation_steps=2,
-                              stop_after=2)
+    interrupted = tiny_config(max_steps=4, output_dir=str(tmp_path / "resumed"), stop_after=2, **options)
     assert train(interrupted, dataset=source).model_dir is None
-    resumed = tiny_config(max_steps=4, output_dir=str(tmp_path / "resumed"), gradient_accumulation_steps=2,
-                          resume="latest")
+    resumed = tiny_config(max_steps=4, output_dir=str(tmp_path / "resumed"), resume="latest", **options)
     train(resumed, dataset=source)
+    return straight, resumed
+
+
+WEIGHT_FILES = {"unet": "unet/diffusion_pytorch_model.safetensors", "text_encoder": "text_encoder/model.safetensors"}
+
+
+def weight_bytes(model_dir: Path, part: str) -> bytes:
+    return (model_dir / WEIGHT_FILES[part]).read_bytes()
+
+
+def test_resumed_run_matches_uninterrupted_run(tiny_config, tmp_path):
+    straight, resumed = run_straight_and_resumed(tiny_config, tmp_path, gradient_accumulation_steps=2)
     expected = [line["loss"] for line in read_metrics(straight.output_dir)]
     got = [line["loss"] for line in read_metrics(resumed.output_dir)]
     assert [line["step"] for line in read_metrics(resumed.output_dir)] == [1, 2, 3, 4]
-    assert got == pytest.approx(expected, rel=1e-6, abs=1e-7)
+    assert got == expected
+    model, resumed_model = Path(straight.output_dir) / "model", Path(resumed.output_dir) / "model"
+    assert weight_bytes(model, "unet") == weight_bytes(resumed_model, "unet")
+
+
+def test_trained_text_encoder_changes_resumes_exactly_and_exports(tiny_config, tmp_path, pipeline_dir):
+    options = dict(train_text_encoder=True, text_encoder_learning_rate=3e-3, use_ema=True, ema_decay=0.5,
+                   caption_dropout=0.3)
+    straight, resumed = run_straight_and_resumed(tiny_config, tmp_path, **options)
+    assert [line["loss"] for line in read_metrics(straight.output_dir)] == \
+        [line["loss"] for line in read_metrics(resumed.output_dir)]
+    model, resumed_model = Path(straight.output_dir) / "model", Path(resumed.output_dir) / "model"
+    for part in ("unet", "text_encoder"):
+        assert weight_bytes(model, part) == weight_bytes(resumed_model, part)
+    checkpoint = Path(resumed.output_dir) / "checkpoints" / "step_00000004"
+    assert any(name.startswith("text_encoder.") for name in load_file(checkpoint / "weights.safetensors"))
+    assert any(name.startswith("text_encoder.") for name in load_file(checkpoint / "ema.safetensors"))
+
+    pipeline = TerrainPipeline.from_pretrained(model)
+    before = CLIPTextModel.from_pretrained(pipeline_dir / "text_encoder").state_dict()
+    after = pipeline.components.text_encoder.state_dict()
+    changed = [name for name in before if not torch.equal(before[name], after[name])]
+    assert len(changed) > len(before) // 2  # the EMA of a trained encoder, not the frozen one
+    terrain = pipeline("hills", seeds=[0], steps=2, height=32, width=32)[0]
+    assert np.isfinite(terrain.elevation_m).all()
+
+
+def test_frozen_text_encoder_is_not_trained_or_stored(tiny_config, pipeline_dir):
+    result = train(tiny_config(max_steps=2), dataset=ListSource(count=2))
+    assert all(name.startswith("unet.") for name in load_file(Path(result.model_dir).parent / "checkpoints" /
+                                                               "step_00000002" / "weights.safetensors"))
+    exported, reference = (load_file(folder / WEIGHT_FILES["text_encoder"])
+                           for folder in (result.model_dir, pipeline_dir))
+    assert exported.keys() == reference.keys() and all(torch.equal(exported[k], reference[k]) for k in reference)
 
 
 def test_final_folder_loads_in_terrain_pipeline_and_generates(tiny_config):

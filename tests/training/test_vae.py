@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
+import pytest
 from diffusers import AutoencoderKL
 
 from mesa.cli import main
+from mesa.errors import UserError
 from mesa.training.config import VaeTrainConfig
 from mesa.training.metrics import read_metrics
 from mesa.training.vae import train_vae
@@ -28,6 +31,58 @@ def test_vae_from_scratch_stores_its_scaling_factor(tmp_path):
     assert [line["step"] for line in read_metrics(config.output_dir)] == [1, 2, 3]
 
 
+class TickingClock:
+    """perf_counter that advances one second per call: a window's samples/s is then its sample count."""
+
+    def __init__(self):
+        self.now = 0.0
+
+    def perf_counter(self) -> float:
+        self.now += 1.0
+        return self.now
+
+
+def vae_config(tmp_path, **options) -> VaeTrainConfig:
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    config_file = tmp_path / "vae.json"
+    config_file.write_text(json.dumps(TINY_VAE))
+    values = dict(vae_config=str(config_file), resolution=RESOLUTION, batch_size=2, max_steps=3, checkpoint_every=3,
+                  log_every=2, learning_rate=1e-3, scaling_batches=1, output_dir=str(tmp_path / "run"))
+    return VaeTrainConfig(**{**values, **options})
+
+
+def test_samples_per_second_counts_the_steps_in_each_window(tmp_path, monkeypatch):
+    """log_every=2 over 3 steps: the last window holds one step (2 samples), not log_every steps."""
+    import mesa.training.run
+
+    monkeypatch.setattr(mesa.training.run, "time", TickingClock())
+    config = vae_config(tmp_path)
+    train_vae(config, dataset=ListSource(count=3))
+    lines = read_metrics(config.output_dir)
+    assert [(line["step"], line["samples_per_s"]) for line in lines] == [(2, 4.0), (3, 2.0)]
+    assert all({"loss", "reconstruction", "kl", "lr"} <= set(line) for line in lines)
+
+
+def test_resumed_vae_run_matches_an_uninterrupted_one(tmp_path):
+    straight = vae_config(tmp_path / "a", max_steps=4, checkpoint_every=2, log_every=1)
+    train_vae(straight, dataset=ListSource(count=3))
+    train_vae(vae_config(tmp_path / "b", max_steps=4, checkpoint_every=2, log_every=1, stop_after=2),
+              dataset=ListSource(count=3))
+    resumed = vae_config(tmp_path / "b", max_steps=4, checkpoint_every=2, log_every=1, resume="latest")
+    train_vae(resumed, dataset=ListSource(count=3))
+    assert [line["loss"] for line in read_metrics(resumed.output_dir)] == \
+        [line["loss"] for line in read_metrics(straight.output_dir)]
+    weights = "vae/diffusion_pytorch_model.safetensors"
+    assert (Path(resumed.output_dir) / weights).read_bytes() == (Path(straight.output_dir) / weights).read_bytes()
+
+
 def test_train_vae_cli_rejects_a_missing_starting_point(capsys):
     assert main(["train-vae", "--data", "synthetic"]) == 2
     assert "--vae-config" in capsys.readouterr().err
+
+
+def test_an_output_folder_that_is_a_file_is_one_error_line(tmp_path):
+    (tmp_path / "taken").write_text("a file")
+    config = vae_config(tmp_path, output_dir=str(tmp_path / "taken"))
+    with pytest.raises(UserError, match="cannot write the run folder .*taken"):
+        train_vae(config, dataset=ListSource(count=1))
