@@ -37,6 +37,7 @@ def atomic_write_with(path: str | os.PathLike, write: Callable[[Path], object]) 
     temporary = Path(name)
     try:
         write(temporary)
+        os.chmod(temporary, 0o666 & ~_umask())  # mkstemp makes 0600; a written file gets the usual mode
         os.replace(temporary, path)
     except BaseException:
         temporary.unlink(missing_ok=True)
@@ -117,6 +118,17 @@ def remove_stale_staging(folder: str | os.PathLike) -> list[Path]:
                 path.unlink(missing_ok=True)
             removed.append(path)
     return removed
+
+
+def _umask() -> int:
+    """This process's umask, read without changing it (Linux); 0o022 where it cannot be read."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    return 0o022
 
 
 def _process_alive(pid: int) -> bool:
