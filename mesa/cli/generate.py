@@ -111,7 +111,9 @@ def write_terrain(terrain, out_dir: Path, model_id: str, options: dict):
 
 
 def run(args: argparse.Namespace) -> int:
+    import torch
     from accelerate import PartialState
+    from accelerate.utils import parse_flag_from_env
 
     from mesa.export.destination import check_export_folder, check_parent_folder
     from mesa.export.exporter import check_export_request, check_export_settings
@@ -126,7 +128,8 @@ def run(args: argparse.Namespace) -> int:
         folders = seed_folders(out, prompts, args.seeds)
         for folder in folders.values():
             check_export_folder(folder, "output folder")
-    state = PartialState()
+    # CPU ranks (accelerate launch --cpu, or no GPU at all) form a gloo group only when told so
+    state = PartialState(cpu=parse_flag_from_env("ACCELERATE_USE_CPU") or not torch.cuda.is_available())
     device = str(state.device) if state.num_processes > 1 else args.device
     with os_errors_as_user_errors("cannot read the model", args.model):
         pipe = load_chosen_model(args, device, announce=state.is_main_process)
