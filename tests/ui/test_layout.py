@@ -3,7 +3,9 @@
 import pytest
 
 from app import parse_args
-from ui.layout import build_app, resolution_choices
+from ui.generate import resolution_choices
+from ui.layout import build_app
+from ui.lifetime import SessionRegistry
 
 IDS = {"prompt", "biome", "landform", "country", "month", "seed", "num-seeds", "generate", "cancel", "gallery",
        "viewer-3d", "downloads"}
@@ -14,12 +16,12 @@ def elem_ids(demo):
 
 
 def test_page_has_the_stable_ids(tiny_pipeline, tmp_path):
-    demo = build_app(tiny_pipeline, "Model: tiny", tmp_path)
+    demo = build_app(tiny_pipeline, "Model: tiny", SessionRegistry(tmp_path))
     assert IDS <= elem_ids(demo)
 
 
 def test_page_starts_without_a_model(tmp_path):
-    demo = build_app(None, "**No model found.**", tmp_path)
+    demo = build_app(None, "**No model found.**", SessionRegistry(tmp_path))
     assert IDS <= elem_ids(demo)
 
 
