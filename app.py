@@ -78,7 +78,9 @@ def _serve(args: argparse.Namespace, root) -> int:
         import torch
 
         torch.set_num_threads(args.threads)
-    os.environ.setdefault("GRADIO_TEMP_DIR", str(root / "gradio"))  # Gradio's cached copies go with the rest
+    own_cache = "GRADIO_TEMP_DIR" not in os.environ
+    if own_cache:  # Gradio's cached copies of outputs live and expire with the sessions
+        os.environ["GRADIO_TEMP_DIR"] = str(root / "gradio")
     from mesa.pipeline.model_choice import load_model
     from ui.banner import banner
     from ui.layout import CSS, Settings, build_app
@@ -90,7 +92,7 @@ def _serve(args: argparse.Namespace, root) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 2
     sessions = SessionRegistry(root / "sessions", idle_limit_s=60 * args.session_idle_minutes,
-                               max_sessions=args.max_sessions)
+                               max_sessions=args.max_sessions, cache_dir=root / "gradio" if own_cache else None)
     defaults = choice.pipe.defaults if choice.pipe is not None else SamplingDefaults()
     settings = Settings(steps=args.steps or defaults.steps, guidance=defaults.guidance,
                         sampler=args.sampler or defaults.sampler)

@@ -129,7 +129,8 @@ def _wire_compose(demo: gr.Blocks, c: "_ComposePanel", session: gr.State, sessio
     update_preview = partial(_preview, checkpoint)
     for component in c.prompt_inputs:
         component.change(update_preview, c.prompt_inputs, [c.preview, c.relief], queue=False, show_progress="hidden")
-    demo.load(partial(generate.open_session, sessions=sessions), session, session, queue=False).then(
+    demo.load(partial(generate.open_session, sessions=sessions), session, session, queue=False,
+              api_name="open_session").then(
         update_preview, c.prompt_inputs, [c.preview, c.relief], queue=False)
     c.randomise.click(generate.random_seed, None, c.seed, queue=False)
 
@@ -142,18 +143,19 @@ def _wire_results(c: "_ComposePanel", r: _ResultsPanel, h: _HistoryPanel, sessio
     export_inputs = [session, r.engine, c.exaggeration, c.triangles]
     export_outputs = [r.viewer, r.downloads, r.download_notes]
 
-    def then_export_and_render(event):
-        event.then(inspector.prepare_3d_and_downloads, export_inputs, export_outputs, concurrency_id="export",
-                   concurrency_limit=2).then(inspector.render_3d, [session, c.exaggeration],
-                                             [r.render_view, r.render_note], concurrency_id="render",
-                                             concurrency_limit=1)
+    def then_export_and_render(event, api_name=None):
+        export = event.then(inspector.prepare_3d_and_downloads, export_inputs, export_outputs, concurrency_id="export",
+                            concurrency_limit=2, api_name=api_name)
+        export.then(inspector.render_3d, [session, c.exaggeration], [r.render_view, r.render_note],
+                    concurrency_id="render", concurrency_limit=1)
 
-    run = c.generate.click(partial(generate.arm_run, sessions=sessions), session, session, queue=False).then(
+    run = c.generate.click(partial(generate.arm_run, sessions=sessions), session, session, queue=False,
+                           api_name="arm_run").then(
         partial(_generate, pipe, sessions), [*c.prompt_inputs, c.seed, c.num_seeds, c.steps, c.guidance, c.sampler,
                                          c.resolution, c.relief, session],
-        [r.gallery, c.status, session], concurrency_id="model", concurrency_limit=1)
+        [r.gallery, c.status, session], concurrency_id="model", concurrency_limit=1, api_name="generate")
     run = run.then(_refresh_history, session, [h.gallery, h.compare_a, h.compare_b], queue=False)
-    then_export_and_render(run.then(_select_first, view_inputs, [*view_outputs, session], queue=False))
+    then_export_and_render(run.then(_select_first, view_inputs, [*view_outputs, session], queue=False), "export")
     c.cancel.click(_cancel, session, session, queue=False)
     for gallery, select in ((r.gallery, _select_run_tile), (h.gallery, _select_history_tile)):
         then_export_and_render(gallery.select(select, view_inputs, [*view_outputs, session], queue=False))

@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 
 from ui.session import Clock, Session
+from ui.workspace import remove_old_files
 
 logger = logging.getLogger(__name__)
 
@@ -35,10 +36,13 @@ class SessionRegistry:
         max_sessions: at most this many live sessions; opening one more closes the least
             recently used idle session (none is closed while a run is in progress in it).
         clock: seconds, monotonic (time.monotonic; tests pass a fake).
+        cache_dir: a folder whose files expire after `idle_limit_s` too (Gradio's cached copies of
+            outputs); their age is read from the files' own (wall-clock) times.
     """
 
     def __init__(self, root: Path, idle_limit_s: float = DEFAULT_IDLE_LIMIT_S,
-                 max_sessions: int = DEFAULT_MAX_SESSIONS, clock: Clock = time.monotonic):
+                 max_sessions: int = DEFAULT_MAX_SESSIONS, clock: Clock = time.monotonic,
+                 cache_dir: Path | None = None):
         if not idle_limit_s > 0 or max_sessions < 1:
             raise ValueError(f"need idle_limit_s > 0 and max_sessions >= 1, got {idle_limit_s}, {max_sessions}")
         self.root = Path(root)
@@ -46,6 +50,7 @@ class SessionRegistry:
         self.idle_limit_s = float(idle_limit_s)
         self.max_sessions = int(max_sessions)
         self.clock = clock
+        self.cache_dir = cache_dir
         self._sessions: list[Session] = []
         self._lock = threading.Lock()
         self._stop = threading.Event()
@@ -76,7 +81,8 @@ class SessionRegistry:
         return session
 
     def sweep(self) -> int:
-        """Close the sessions idle past the limit; returns how many were closed."""
+        """Close the sessions idle past the limit and expire old cached files; returns how many
+        sessions were closed."""
         with self._lock:
             candidates = list(self._sessions)
         minutes = self.idle_limit_s / 60
@@ -85,6 +91,8 @@ class SessionRegistry:
             self._forget(closed)
             release_memory()
             logger.info("closed %d idle session(s); %d open", len(closed), len(self))
+        if self.cache_dir is not None:
+            remove_old_files(self.cache_dir, self.idle_limit_s)
         return len(closed)
 
     def close_all(self, reason: str = "the app shut down") -> None:

@@ -12,6 +12,7 @@ import logging
 import os
 import shutil
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -79,4 +80,27 @@ def remove_abandoned(parent: Path) -> list[Path]:
                 continue  # its app is running
             shutil.rmtree(folder, ignore_errors=True)
             removed.append(folder)
+    return removed
+
+
+def remove_old_files(folder: Path, age_s: float, now_s: float | None = None) -> int:
+    """Delete the files under `folder` that were last written or copied more than `age_s` seconds
+    before `now_s` (wall clock, default now), then the folders left empty; returns how many files.
+
+    Used for Gradio's cached copies of outputs: Gradio's own `delete_cache` task can stop for good
+    under concurrent load (it iterates sets that request threads are adding to), so the app's
+    session sweep expires them as well."""
+    now_s = time.time() if now_s is None else now_s
+    removed = 0
+    for path in sorted(Path(folder).rglob("*"), reverse=True):  # children before their folders
+        try:
+            info = path.lstat()
+            if path.is_dir() and not path.is_symlink():
+                if not any(path.iterdir()):
+                    path.rmdir()
+            elif now_s - max(info.st_mtime, info.st_ctime) > age_s:
+                path.unlink()
+                removed += 1
+        except OSError:  # removed meanwhile, or not ours to remove
+            continue
     return removed

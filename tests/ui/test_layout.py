@@ -3,6 +3,7 @@
 import pytest
 
 from app import parse_args
+from mesa.errors import UserError
 from ui.generate import resolution_choices
 from ui.layout import build_app
 from ui.lifetime import SessionRegistry
@@ -18,6 +19,8 @@ def elem_ids(demo):
 def test_page_has_the_stable_ids(tiny_pipeline, tmp_path):
     demo = build_app(tiny_pipeline, "Model: tiny", SessionRegistry(tmp_path))
     assert IDS <= elem_ids(demo)
+    api_names = {d.get("api_name") for d in demo.get_config_file()["dependencies"]}
+    assert {"open_session", "arm_run", "generate", "export"} <= api_names  # for scripts and bench_sessions
 
 
 def test_page_starts_without_a_model(tmp_path):
@@ -36,3 +39,18 @@ def test_cli_binds_locally_by_default():
     assert (args.host, args.port, args.model, args.device) == ("127.0.0.1", 7860, "auto", "auto")
     with pytest.raises(SystemExit):
         parse_args(["--device", "tpu"])
+
+
+def test_lifetime_options_are_checked():
+    from app import check_args
+
+    args = parse_args(["--session-idle-minutes", "0.5", "--max-sessions", "3"])
+    check_args(args)
+    assert (args.session_idle_minutes, args.max_sessions) == (0.5, 3)
+    assert parse_args([]).session_idle_minutes == 60 and parse_args([]).max_sessions == 100
+    for argv, message in ((["--session-idle-minutes", "nan"], "--session-idle-minutes"),
+                          (["--session-idle-minutes", "0"], "--session-idle-minutes"),
+                          (["--session-idle-minutes", "inf"], "--session-idle-minutes"),
+                          (["--max-sessions", "0"], "--max-sessions"), (["--threads", "0"], "--threads")):
+        with pytest.raises(UserError, match=message):
+            check_args(parse_args(argv))

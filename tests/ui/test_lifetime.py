@@ -1,6 +1,8 @@
 """Session lifetimes with a fake clock: idle sessions are closed (results out of memory, files off
 the disk), running ones never, the count is capped, and a closed session is replaced on next use."""
 
+import time
+
 import numpy as np
 import pytest
 
@@ -141,6 +143,19 @@ def test_dropped_results_lose_their_files_and_exports(tmp_path, monkeypatch):
     session.add(terrain(), np.zeros((8, 8, 3), np.uint8))
     session.add(terrain(), np.zeros((8, 8, 3), np.uint8))
     assert session.find(first.number) is None and not folder.exists() and session.exports == {}
+
+
+def test_the_sweep_expires_cached_files_too(tmp_path):
+    cache = tmp_path / "gradio"
+    (cache / "abc").mkdir(parents=True)
+    (cache / "abc" / "tile.png").write_bytes(b"png")
+    registry = SessionRegistry(tmp_path / "sessions", idle_limit_s=3600, cache_dir=cache)
+    registry.sweep()
+    assert (cache / "abc" / "tile.png").is_file()  # younger than the limit
+    registry.idle_limit_s = 1e-6
+    time.sleep(0.01)
+    registry.sweep()
+    assert list(cache.iterdir()) == []
 
 
 def test_registry_limits_are_checked(tmp_path):

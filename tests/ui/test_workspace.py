@@ -5,10 +5,11 @@ import os
 import signal
 import subprocess
 import sys
+import time
 
 import pytest
 
-from ui.workspace import LOCK_NAME, PREFIX, open_workspace, remove_abandoned
+from ui.workspace import LOCK_NAME, PREFIX, open_workspace, remove_abandoned, remove_old_files
 
 fcntl = pytest.importorskip("fcntl")
 
@@ -50,3 +51,15 @@ def test_a_killed_apps_folder_is_removed_by_the_next_one(tmp_path):
     workspace = open_workspace(tmp_path)
     assert not os.path.exists(killed_root) and [p.name for p in tmp_path.iterdir()] == [workspace.root.name]
     workspace.close()
+
+
+def test_old_cached_files_expire_and_empty_folders_go(tmp_path):
+    cache = tmp_path / "gradio"
+    (cache / "abc123").mkdir(parents=True)
+    (cache / "abc123" / "image.png").write_bytes(b"png")
+    (cache / "def456").mkdir()
+    (cache / "def456" / "mesh.glb").write_bytes(b"glTF")
+    now = time.time()
+    assert remove_old_files(cache, age_s=60, now_s=now) == 0 and len(list(cache.rglob("*"))) == 4
+    assert remove_old_files(cache, age_s=60, now_s=now + 61) == 2
+    assert cache.is_dir() and list(cache.iterdir()) == []
