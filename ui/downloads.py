@@ -60,7 +60,8 @@ class Downloads:
         engine = self.export.engine
         lines = [f"- {key.replace('_', ' ')}: `{json.dumps(value)}`" for key, value in engine.import_settings.items()]
         notes = "\n\n" + "\n".join(lines) if lines else ""
-        return f"Engine preset: **{ENGINE_LABELS[engine.engine]}** — import settings are in `{self.sidecar.name}`.{notes}"
+        label = ENGINE_LABELS[engine.engine]
+        return f"Engine preset: **{label}** — import settings are in `{self.sidecar.name}`.{notes}"
 
 
 def check_options(engine: object, vertical_exaggeration: object, max_triangles: object) -> tuple[str, float, int]:

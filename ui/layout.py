@@ -57,7 +57,21 @@ def build_app(pipe, banner: str, sessions: SessionRegistry, settings: Settings |
         _wire_compose(demo, c, session, sessions, pipe.checkpoint_elevation if pipe is not None else None)
         _wire_results(c, r, h, session, sessions, pipe)
     demo.queue(default_concurrency_limit=4)
+    sessions.on_close = partial(_forget_gradio_state, demo)
     return demo
+
+
+def _forget_gradio_state(demo: gr.Blocks, session) -> None:
+    """Drop Gradio's per-session copy of the page (component configs and values) of a closed
+    session; Gradio would keep it until `state_session_capacity` sessions push it out. Uses
+    Gradio's StateHolder, which is not public API: without it, nothing happens."""
+    holder = getattr(demo, "state_holder", None)
+    data = getattr(holder, "session_data", None)
+    if session.client_id is None or data is None:
+        return
+    with holder.lock:
+        data.pop(session.client_id, None)
+        getattr(holder, "time_last_used", {}).pop(session.client_id, None)
 
 
 @dataclass
@@ -129,8 +143,11 @@ def _wire_compose(demo: gr.Blocks, c: "_ComposePanel", session: gr.State, sessio
     update_preview = partial(_preview, checkpoint)
     for component in c.prompt_inputs:
         component.change(update_preview, c.prompt_inputs, [c.preview, c.relief], queue=False, show_progress="hidden")
-    demo.load(partial(generate.open_session, sessions=sessions), session, session, queue=False,
-              api_name="open_session").then(
+    def open_session(state, request: gr.Request):
+        """Page load: the tab's session (a new one on first load)."""
+        return _tagged(generate.open_session(state, sessions), request)
+
+    demo.load(open_session, session, session, queue=False, api_name="open_session").then(
         update_preview, c.prompt_inputs, [c.preview, c.relief], queue=False)
     c.randomise.click(generate.random_seed, None, c.seed, queue=False)
 
@@ -149,8 +166,10 @@ def _wire_results(c: "_ComposePanel", r: _ResultsPanel, h: _HistoryPanel, sessio
         export.then(inspector.render_3d, [session, c.exaggeration], [r.render_view, r.render_note],
                     concurrency_id="render", concurrency_limit=1)
 
-    run = c.generate.click(partial(generate.arm_run, sessions=sessions), session, session, queue=False,
-                           api_name="arm_run").then(
+    def arm_run(state, request: gr.Request):
+        return _tagged(generate.arm_run(state, sessions), request)
+
+    run = c.generate.click(arm_run, session, session, queue=False, api_name="arm_run").then(
         partial(_generate, pipe, sessions), [*c.prompt_inputs, c.seed, c.num_seeds, c.steps, c.guidance, c.sampler,
                                          c.resolution, c.relief, session],
         [r.gallery, c.status, session], concurrency_id="model", concurrency_limit=1, api_name="generate")
@@ -241,6 +260,12 @@ def _compose_panel(vocabulary, vocab_source: str, settings: Settings, resolution
         gr.Examples(examples, [biome, landform, country, month, prompt], label="Example prompts (click to fill)")
     return _ComposePanel(biome, landform, country, month, prompt, prefix, preview, seed, randomise, num_seeds, steps,
                          guidance, sampler, resolution, relief, exaggeration, triangles, generate_button, cancel, status)
+
+
+def _tagged(session, request: gr.Request | None):
+    """The session, tagged with Gradio's session hash (so closing it can drop Gradio's copy too)."""
+    session.client_id = getattr(request, "session_hash", None) or session.client_id
+    return session
 
 
 def _preview(checkpoint, biome, landform, country, month, free_text, use_prefix):

@@ -15,6 +15,7 @@ import logging
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from ui.session import Clock, Session
@@ -38,6 +39,9 @@ class SessionRegistry:
         clock: seconds, monotonic (time.monotonic; tests pass a fake).
         cache_dir: a folder whose files expire after `idle_limit_s` too (Gradio's cached copies of
             outputs); their age is read from the files' own (wall-clock) times.
+
+    `on_close`, when set, is called with each session the sweep or the cap closed (the app uses
+    it to drop Gradio's own per-session copy of the page).
     """
 
     def __init__(self, root: Path, idle_limit_s: float = DEFAULT_IDLE_LIMIT_S,
@@ -51,6 +55,7 @@ class SessionRegistry:
         self.max_sessions = int(max_sessions)
         self.clock = clock
         self.cache_dir = cache_dir
+        self.on_close: Callable[[Session], None] | None = None
         self._sessions: list[Session] = []
         self._lock = threading.Lock()
         self._stop = threading.Event()
@@ -76,8 +81,7 @@ class SessionRegistry:
             self._sessions.append(session)
             overflow = self._least_recently_used_idle(len(self._sessions) - self.max_sessions)
         closed = [s for s in overflow if s.close_if_idle(0.0, "the app had too many sessions open")]
-        if closed:
-            self._forget(closed)
+        self._forget(closed)
         return session
 
     def sweep(self) -> int:
@@ -134,6 +138,9 @@ class SessionRegistry:
         gone = {id(s) for s in closed}
         with self._lock:
             self._sessions = [s for s in self._sessions if id(s) not in gone]
+        for session in closed:
+            if self.on_close is not None:
+                self.on_close(session)
 
 
 def release_memory() -> None:

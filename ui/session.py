@@ -75,6 +75,7 @@ class Session:
     `folder` is only created when a file is first written (`result_folder`). `exports` maps
     (result number, export options) to what `ui.downloads` made of them. `last_used_s` is on
     `clock`'s scale (seconds); a session with a run in progress (`use`) is never idle.
+    `client_id` is Gradio's session hash for this browser tab or script, when known.
     """
 
     folder: Path
@@ -87,6 +88,7 @@ class Session:
     clock: Clock = time.monotonic
     last_used_s: float = 0.0
     closed_reason: str | None = None
+    client_id: str | None = None
     _busy: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
 

@@ -83,7 +83,8 @@ def app_url(tmp_path_factory):
             process.kill()
             process.wait()
     left = [p.name for p in temp_dir.glob("mesa-studio-*")]
-    assert process.returncode == 0 and left == [], f"exit {process.returncode}, left {left}:\n{log_path.read_text()[-3000:]}"
+    assert process.returncode == 0 and left == [], (f"exit {process.returncode}, left {left}:\n"
+                                                    f"{log_path.read_text()[-3000:]}")
 
 
 @pytest.fixture(scope="module")

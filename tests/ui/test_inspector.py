@@ -85,7 +85,8 @@ def test_downloads_come_from_the_kept_export_result(session):
     downloads = session.exports[(2, "godot", 1.0, 200_000)]
     assert downloads.export.engine.engine == "godot" and str(downloads.glb) == glb
     roles = {f.path.name: (f.role, f.format) for f in downloads.export.files}
-    assert roles[Path(files[2]).name] == ("heightmap", "png16") and roles[Path(files[5]).name] == ("normal_map", "normal")
+    assert roles[Path(files[2]).name] == ("heightmap", "png16")
+    assert roles[Path(files[5]).name] == ("normal_map", "normal")
     for key, value in downloads.export.engine.import_settings.items():
         assert key.replace("_", " ") in notes
     downloads.sidecar.unlink()  # the notes do not read the sidecar back

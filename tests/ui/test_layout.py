@@ -54,3 +54,20 @@ def test_lifetime_options_are_checked():
                           (["--max-sessions", "0"], "--max-sessions"), (["--threads", "0"], "--threads")):
         with pytest.raises(UserError, match=message):
             check_args(parse_args(argv))
+
+
+def test_a_closed_session_leaves_gradios_state_too(tmp_path):
+    """The sweep's hook drops Gradio's per-session page copy (an internal API: this test notices
+    when a Gradio upgrade changes it)."""
+    from gradio.state_holder import StateHolder
+
+    sessions = SessionRegistry(tmp_path, idle_limit_s=60)
+    demo = build_app(None, "**No model found.**", sessions)
+    holder = StateHolder()
+    holder.set_blocks(demo)
+    holder["tab-1"], holder["tab-2"]
+    session = sessions.resume(None)
+    session.client_id = "tab-1"
+    session.close("test")
+    sessions.sweep()
+    assert "tab-1" not in holder and "tab-2" in holder

@@ -60,6 +60,17 @@ def test_an_idle_session_is_closed_and_its_files_deleted(registry, clock):
     assert len(registry) == 0 and list(registry.root.iterdir()) == []
 
 
+def test_closed_sessions_are_reported_to_the_hook(registry, clock):
+    reported = []
+    registry.on_close = reported.append
+    first, second = registry.resume(None), registry.resume(None)
+    clock.now_s += 30
+    registry.resume(second)
+    clock.now_s += 31
+    registry.sweep()
+    assert reported == [first]
+
+
 def test_a_session_with_a_run_in_progress_is_never_closed(registry, clock):
     session = registry.resume(None)
     with session.use():
