@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import argparse
-import atexit
 import logging
-import shutil
+import math
+import os
+import signal
 import sys
-import tempfile
-from pathlib import Path
 
 from mesa.errors import UserError
 from mesa.pipeline.pipeline import SamplingDefaults
 from mesa.pipeline.samplers import SAMPLERS
+
+DEFAULT_SESSION_IDLE_MINUTES = 60.0
+DEFAULT_MAX_SESSIONS = 100
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -31,7 +33,23 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="sampler the page starts with (default: the model's, ddim for MESA)")
     parser.add_argument("--threads", type=int, default=None,
                         help="CPU threads for torch (default: torch's choice; 1 suits small models on a busy machine)")
+    parser.add_argument("--session-idle-minutes", type=float, default=DEFAULT_SESSION_IDLE_MINUTES,
+                        help="a session nobody used for this long is closed: its results leave memory, its files "
+                             f"the disk (default {DEFAULT_SESSION_IDLE_MINUTES:g})")
+    parser.add_argument("--max-sessions", type=int, default=DEFAULT_MAX_SESSIONS,
+                        help="most sessions kept at once; one more closes the least recently used idle one "
+                             f"(default {DEFAULT_MAX_SESSIONS})")
     return parser.parse_args(argv)
+
+
+def check_args(args: argparse.Namespace) -> None:
+    """UserError for option values argparse lets through."""
+    if args.threads is not None and args.threads < 1:
+        raise UserError(f"--threads must be at least 1, got {args.threads}")
+    if not (math.isfinite(args.session_idle_minutes) and args.session_idle_minutes > 0):
+        raise UserError(f"--session-idle-minutes must be a number of minutes above 0, got {args.session_idle_minutes}")
+    if args.max_sessions < 1:
+        raise UserError(f"--max-sessions must be at least 1, got {args.max_sessions}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -46,33 +64,62 @@ def main(argv: list[str] | None = None) -> int:
         return run_command(argv)
     args = parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        check_args(args)
+    except UserError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    from ui.workspace import open_workspace
+
+    workspace = open_workspace()
+    signal.signal(signal.SIGTERM, _interrupt)  # docker stop, systemd: clean up as on Ctrl-C
+    try:
+        return _serve(args, workspace.root)
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        workspace.close()
+
+
+def _serve(args: argparse.Namespace, root) -> int:
+    """Load the model, open the page and serve until interrupted; every session is closed on the way out."""
     if args.threads is not None:
-        if args.threads < 1:
-            print(f"error: --threads must be at least 1, got {args.threads}", file=sys.stderr)
-            return 2
         import torch
 
         torch.set_num_threads(args.threads)
-    from ui.banner import banner
-    from ui.layout import Settings, build_app
+    own_cache = "GRADIO_TEMP_DIR" not in os.environ
+    if own_cache:  # Gradio's cached copies of outputs live and expire with the sessions
+        os.environ["GRADIO_TEMP_DIR"] = str(root / "gradio")
     from mesa.pipeline.model_choice import load_model
+    from ui.banner import banner
+    from ui.layout import CSS, Settings, build_app
+    from ui.lifetime import SessionRegistry
 
     try:
         choice = load_model(args.model, args.device, args.dtype)
     except UserError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    root = Path(tempfile.mkdtemp(prefix="mesa-studio-"))
-    atexit.register(shutil.rmtree, root, ignore_errors=True)
+    sessions = SessionRegistry(root / "sessions", idle_limit_s=60 * args.session_idle_minutes,
+                               max_sessions=args.max_sessions, cache_dir=root / "gradio" if own_cache else None)
     defaults = choice.pipe.defaults if choice.pipe is not None else SamplingDefaults()
     settings = Settings(steps=args.steps or defaults.steps, guidance=defaults.guidance,
                         sampler=args.sampler or defaults.sampler)
-    demo = build_app(choice.pipe, banner(choice), root, settings)
-    from ui.layout import CSS
-
-    demo.launch(server_name=args.host, server_port=args.port, share=False, allowed_paths=[str(root)], css=CSS,
-                footer_links=["gradio"], show_error=True)
+    demo = build_app(choice.pipe, banner(choice), sessions, settings)
+    sessions.start_sweeping()
+    try:
+        demo.launch(server_name=args.host, server_port=args.port, share=False, allowed_paths=[str(root)], css=CSS,
+                    footer_links=["gradio"], show_error=True, state_session_capacity=2 * args.max_sessions)
+    finally:
+        sessions.close_all()
     return 0
+
+
+def _interrupt(signum, frame) -> None:
+    """SIGTERM handler: stop the way Ctrl-C does (Gradio closes the server, `main` cleans up);
+    a second SIGTERM cannot interrupt the cleanup."""
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    raise KeyboardInterrupt
 
 
 if __name__ == "__main__":

@@ -44,6 +44,8 @@ def compose_prompt(biome: str | None, landform: str | None, country: str | None,
 
 def check_prompt(prompt: str) -> str:
     """The prompt, stripped; UserError when it is empty or absurdly long."""
+    if prompt is not None and not isinstance(prompt, str):
+        raise UserError(f"the prompt must be text, got {type(prompt).__name__}")
     prompt = (prompt or "").strip()
     if not prompt:
         raise UserError("the prompt is empty: choose a biome, landform, country or month, or type a description")

@@ -6,22 +6,27 @@ import logging
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
 from mesa.errors import UserError
 from mesa.pipeline import GenerationCancelled, StepProgress
 from mesa.pipeline.pipeline import warn_if_truncated
-from ui.compose import check_prompt
-from ui.session import Result, Session
+from mesa.pipeline.samplers import SAMPLERS
 from mesa.preview import shaded_relief
+from ui.compose import check_prompt
+from ui.lifetime import SessionRegistry
+from ui.session import Result, Session
 from ui.shading import side_by_side, upscale_nearest
+from ui.values import float32_in_range, real_number, whole_number
 
 logger = logging.getLogger(__name__)
 
 MAX_UI_SEED = 2**32 - 1  # browsers hold integers exactly only up to 2**53; keep seeds short to type
 MAX_VARIATIONS = 8
+STEPS_RANGE = (1, 150)
+GUIDANCE_RANGE = (0.0, 20.0)
+RELIEF_RANGE_M = (1.0, 20_000.0)  # 0 means "from the prompt"; Earth's full range is about 19.9 km
 GALLERY_TILE_PX = 256  # tiny models' outputs are enlarged to at least this for the gallery
 
 Progress = Callable[..., object]
@@ -29,7 +34,11 @@ Progress = Callable[..., object]
 
 @dataclass(frozen=True)
 class GenerationRequest:
-    """Validated settings of one run (UI values -> pipeline arguments)."""
+    """Validated settings of one run (UI values -> pipeline arguments).
+
+    Attributes:
+        relief_m: metres from the lowest to the highest possible elevation, None: from the prompt.
+    """
 
     prompt: str
     seeds: list[int]
@@ -45,27 +54,58 @@ def random_seed() -> int:
     return secrets.randbelow(MAX_UI_SEED + 1)
 
 
-def seeds_for(seed: float | None, num_seeds: float | None) -> list[int]:
+def resolution_choices(pipe) -> list[int]:
+    """Square sizes (px) the page offers: multiples of the model's size factor around its native size."""
+    if pipe is None:
+        return [768]
+    native, factor = pipe.native_size, pipe.size_factor
+    sizes = {max(factor, round(native * k / factor) * factor) for k in (0.5, 0.75, 1.0, 1.25, 1.5)}
+    return sorted(sizes)
+
+
+def seeds_for(seed: object, num_seeds: object) -> list[int]:
     """`num_seeds` consecutive seeds from `seed` (the variations of one run)."""
-    if seed is None or float(seed) != int(seed) or not 0 <= int(seed) <= MAX_UI_SEED:
-        raise UserError(f"the seed must be a whole number from 0 to {MAX_UI_SEED}, got {seed!r}")
-    if num_seeds is None or float(num_seeds) != int(num_seeds) or not 1 <= int(num_seeds) <= MAX_VARIATIONS:
-        raise UserError(f"variations must be a whole number from 1 to {MAX_VARIATIONS}, got {num_seeds!r}")
-    first = int(seed)
-    return [(first + k) % (MAX_UI_SEED + 1) for k in range(int(num_seeds))]
+    first = whole_number("the seed", seed, 0, MAX_UI_SEED)
+    count = whole_number("variations", num_seeds, 1, MAX_VARIATIONS)
+    return [(first + k) % (MAX_UI_SEED + 1) for k in range(count)]
 
 
-def make_request(prompt, seed, num_seeds, steps, guidance, sampler, resolution, relief_m) -> GenerationRequest:
-    """Check the page's values; UserError with what is accepted when one is wrong."""
-    if relief_m is not None and not float(relief_m) >= 0:
-        raise UserError(f"relief must be a positive number of metres (or 0 for the prompt's default), got {relief_m}")
-    relief_m = float(relief_m) if relief_m else None
+def check_resolution(pipe, resolution: object) -> int:
+    """One of `resolution_choices(pipe)` (which bounds the memory a run can take)."""
+    choices = resolution_choices(pipe)
+    refusal = UserError(f"resolution must be one of {', '.join(map(str, choices))} px (each a multiple of "
+                        f"{getattr(pipe, 'size_factor', 8)} near the model's native size), got {resolution!r}")
     try:
-        resolution = int(resolution)
-    except (TypeError, ValueError):
-        raise UserError(f"resolution must be a number of pixels, got {resolution!r}") from None
-    return GenerationRequest(check_prompt(prompt), seeds_for(seed, num_seeds), int(steps), float(guidance),
-                             str(sampler), resolution, relief_m)
+        size = whole_number("resolution", resolution, min(choices), max(choices))
+    except UserError:
+        raise refusal from None
+    if size not in choices:
+        raise refusal
+    return size
+
+
+def check_relief(relief_m: object) -> float | None:
+    """None for 0 or an empty box (the prompt's landform decides), else metres within RELIEF_RANGE_M
+    after float32."""
+    if relief_m is None or real_number("relief", relief_m) == 0:
+        return None
+    low, high = RELIEF_RANGE_M
+    return float32_in_range("relief (0 for the prompt's default)", relief_m, low, high, " m")
+
+
+def make_request(pipe, prompt, seed, num_seeds, steps, guidance, sampler, resolution, relief_m) -> GenerationRequest:
+    """Check every value the page sent; UserError naming the first bad one and what is accepted."""
+    if not isinstance(sampler, str) or sampler not in SAMPLERS:
+        raise UserError(f"unknown sampler {sampler!r}; choose one of: {', '.join(SAMPLERS)}")
+    return GenerationRequest(
+        prompt=check_prompt(prompt),
+        seeds=seeds_for(seed, num_seeds),
+        steps=whole_number("steps", steps, *STEPS_RANGE),
+        guidance=float32_in_range("guidance", guidance, *GUIDANCE_RANGE),
+        sampler=sampler,
+        resolution=check_resolution(pipe, resolution),
+        relief_m=check_relief(relief_m),
+    )
 
 
 def gallery_items(results: list[Result]) -> list[tuple[np.ndarray, str]]:
@@ -77,16 +117,26 @@ def gallery_items(results: list[Result]) -> list[tuple[np.ndarray, str]]:
     return tiles
 
 
-def arm_run(session: Session | None, root: Path | None = None) -> Session:
+def open_session(session: Session | None, sessions: SessionRegistry | None) -> Session:
+    """The caller's live session (marked as used), or a new one (registered when `sessions` is given)."""
+    if sessions is not None:
+        return sessions.resume(session)
+    if session is not None and not session.closed:
+        session.touch()
+        return session
+    return Session.create()
+
+
+def arm_run(session: Session | None, sessions: SessionRegistry | None = None) -> Session:
     """Runs at the click, before the queued generation: a fresh cancel flag for this run."""
-    session = session or Session.create(root)
+    session = open_session(session, sessions)
     session.cancel.clear()
     return session
 
 
 def cancel_run(session: Session | None) -> tuple[str, Session | None]:
     """The cancel button: the running (or queued) generation stops at its next step."""
-    if session is None:
+    if session is None or session.closed:
         return "Nothing is running.", session
     session.cancel.set()
     return "Cancelling… the run stops after the current denoising step; earlier results are kept.", session
@@ -94,34 +144,40 @@ def cancel_run(session: Session | None) -> tuple[str, Session | None]:
 
 def generate(pipe, prompt: str, seed, num_seeds, steps, guidance, sampler, resolution, relief_m,
              session: Session | None, progress: Progress | None = None,
-             root: Path | None = None) -> tuple[list, str, Session]:
+             sessions: SessionRegistry | None = None) -> tuple[list, str, Session]:
     """Generate `num_seeds` terrains in one batch and append them to the session's history.
 
     Returns (gallery tiles of this run, status text, session). On a bad value, a cancel or a
     model error the gallery keeps the previous run, the status says what happened and the
-    history is untouched.
+    history is untouched. A session closed in the meantime (idle limit) is replaced by a new one
+    and the status says so.
     """
-    session = session or Session.create(root)
+    expired = f"Your earlier session was closed ({session.closed_reason}). " if session and session.closed else ""
+    session = open_session(session, sessions)
     previous = gallery_items(session.latest_results())
     if pipe is None:
         return previous, "No model is loaded, so nothing can be generated. See the banner above.", session
     try:
-        request = make_request(prompt, seed, num_seeds, steps, guidance, sampler, resolution, relief_m)
-        terrains = pipe(request.prompt, seeds=request.seeds, steps=request.steps, guidance=request.guidance,
-                        sampler=request.sampler, height=request.resolution, width=request.resolution,
-                        callback=_progress_callback(progress, len(request.seeds)), cancel=session.cancel,
-                        relief_m=request.relief_m)
+        request = make_request(pipe, prompt, seed, num_seeds, steps, guidance, sampler, resolution, relief_m)
+        with session.use():
+            terrains = pipe(request.prompt, seeds=request.seeds, steps=request.steps, guidance=request.guidance,
+                            sampler=request.sampler, height=request.resolution, width=request.resolution,
+                            callback=_progress_callback(progress, len(request.seeds)), cancel=session.cancel,
+                            relief_m=request.relief_m)
+            if not all(np.isfinite(t.elevation_m).all() for t in terrains):
+                raise UserError("the model returned heights that are not finite numbers; nothing was added")
+            results = [session.add(t, shaded_relief(t.elevation_m, t.meters_per_pixel)) for t in terrains]
     except UserError as error:
-        return previous, f"Not generated: {error}", session
+        return previous, f"{expired}Not generated: {error}", session
     except GenerationCancelled as error:
         return previous, f"Cancelled ({error}). Earlier results are kept.", session
     except Exception as error:  # a model failure must not take the page down
         logger.exception("generation failed")
         return previous, f"Error: the model failed: {type(error).__name__}: {error}. The app is still running.", session
-    results = [session.add(t, shaded_relief(t.elevation_m, t.meters_per_pixel)) for t in terrains]
     session.latest = [r.number for r in results]
     session.selected = results[0].number
-    return gallery_items(results), _done_message(results, request) + _truncation_note(pipe, request.prompt), session
+    done = _done_message(results, request) + _truncation_note(pipe, request.prompt)
+    return gallery_items(results), expired + done, session
 
 
 def _progress_callback(progress: Progress | None, num_seeds: int) -> Callable[[StepProgress], None] | None:

@@ -3,19 +3,17 @@ it, and put two results side by side."""
 
 from __future__ import annotations
 
-import json
 import logging
-from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
 from mesa.errors import UserError
-from mesa.preview import render_terrain
-from ui.downloads import export_downloads
+from mesa.preview import render_terrain, shaded_relief
+from ui.downloads import EXAGGERATION_RANGE, export_downloads
 from ui.session import Result, Session, short_prompt
-from mesa.preview import shaded_relief
 from ui.shading import blend, side_by_side, upscale_nearest
+from ui.values import float32_in_range
 
 logger = logging.getLogger(__name__)
 
@@ -32,11 +30,19 @@ def number_from_gallery(session: Session | None, index: int | None, history: boo
     return numbers[index] if 0 <= index < len(numbers) else None
 
 
-def view_2d(session: Session | None, overlay: float, vertical_exaggeration: float):
+def view_2d(session: Session | None, overlay: object, vertical_exaggeration: object):
     """(colour image, shaded elevation, overlay image, description) of the selected result."""
-    result = session.find(session.selected) if session else None
+    if session is not None and session.closed:
+        return None, None, None, (f"This session was closed ({session.closed_reason}) and its results were removed; "
+                                  "generate to start a new one.")
+    result = session.selected_result() if session else None
     if result is None:
         return None, None, None, "Generate terrains, then click a tile to inspect it."
+    try:
+        overlay = float32_in_range("the overlay", overlay, 0.0, 1.0)
+        vertical_exaggeration = float32_in_range("vertical exaggeration", vertical_exaggeration, *EXAGGERATION_RANGE)
+    except UserError as error:
+        return None, None, None, f"Not shown: {error}"
     terrain = result.terrain
     relief = shaded_relief(terrain.elevation_m, terrain.meters_per_pixel, vertical_exaggeration)
     views = [upscale_nearest(image, INSPECTOR_MIN_PX) for image in (terrain.rgb, relief, blend(terrain.rgb, relief, overlay))]
@@ -62,7 +68,7 @@ def select_result(session: Session | None, number: int | None, overlay: float, v
 
 def prepare_3d_and_downloads(session: Session | None, engine: str, vertical_exaggeration: float, max_triangles: float):
     """(GLB path for the viewer, download file paths, download notes) for the selected result."""
-    result = session.find(session.selected) if session else None
+    result = session.selected_result() if session else None
     if result is None:
         return None, [], "Select a result to get its files."
     try:
@@ -72,25 +78,22 @@ def prepare_3d_and_downloads(session: Session | None, engine: str, vertical_exag
     except Exception as error:  # an exporter failure must not take the page down
         logger.exception("export failed")
         return None, [], f"Error: export failed: {type(error).__name__}: {error}"
-    return str(downloads.glb), [str(p) for p in downloads.files], downloads.summary + import_notes(downloads.sidecar)
+    return str(downloads.glb), [str(p) for p in downloads.files], downloads.summary()
 
 
-def import_notes(sidecar_path) -> str:
-    """The engine's import settings from the sidecar, as a short markdown list."""
-    settings = json.loads(Path(sidecar_path).read_text(encoding="utf-8")).get("engine", {}).get("import_settings", {})
-    lines = [f"- {key.replace('_', ' ')}: `{json.dumps(value)}`" for key, value in settings.items()]
-    return "\n\n" + "\n".join(lines) if lines else ""
-
-
-def render_3d(session: Session | None, vertical_exaggeration: float):
+def render_3d(session: Session | None, vertical_exaggeration: object):
     """(PyVista render or None, note) of the selected result."""
-    result = session.find(session.selected) if session else None
+    result = session.selected_result() if session else None
     if result is None:
         return None, ""
     terrain = result.terrain
     try:
+        exaggeration = float32_in_range("vertical exaggeration", vertical_exaggeration, *EXAGGERATION_RANGE)
+    except UserError as error:
+        return None, f"Not rendered: {error}"
+    try:
         image = render_terrain(terrain.elevation_m, terrain.meters_per_pixel, terrain.rgb, window_size=RENDER_SIZE,
-                               vertical_exaggeration=float(vertical_exaggeration))
+                               vertical_exaggeration=exaggeration)
     except Exception as error:  # e.g. no OpenGL on the server; the GLB viewer still works
         logger.exception("render failed")
         return None, f"The off-screen render is unavailable here ({type(error).__name__}: {error})."
@@ -107,6 +110,8 @@ def history_labels(session: Session | None) -> list[tuple[str, int]]:
 
 def compare(session: Session | None, number_a: int | None, number_b: int | None):
     """Two results side by side: colour | elevation of A, then colour | elevation of B."""
+    if session is not None:
+        session.touch()
     results = [session.find(n) if session else None for n in (number_a, number_b)]
     if any(r is None for r in results):
         return None, "Pick two results from the history to compare them."

@@ -1,21 +1,21 @@
 """The page: components and the wiring of the callbacks in `ui/` (no logic of its own).
 
-Every callback gets the read-only pipeline through `functools.partial`; everything per user
-lives in the `gr.State` holding a `ui.session.Session`.
+Every callback gets the read-only pipeline and the session registry through `functools.partial`;
+everything per user lives in the `gr.State` holding a `ui.session.Session`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import partial
-from pathlib import Path
 
 import gradio as gr
 
 from mesa.pipeline.samplers import SAMPLERS
 from ui import compose, generate, inspector
-from ui.downloads import DEFAULT_TRIANGLES, ENGINE_LABELS, MAX_TRIANGLES
-from ui.session import Session, close_session
+from ui.downloads import DEFAULT_TRIANGLES, ENGINE_LABELS, MAX_TRIANGLES, MIN_TRIANGLES
+from ui.lifetime import SessionRegistry
+from ui.session import close_session
 from ui.vocabulary import NONE_CHOICE, dropdown_vocabulary, with_none
 
 CSS = """
@@ -37,34 +37,41 @@ class Settings:
     sampler: str = "ddim"
 
 
-def resolution_choices(pipe) -> list[int]:
-    """Square sizes the model accepts: multiples of its size factor around its native size."""
-    if pipe is None:
-        return [768]
-    native, factor = pipe.native_size, pipe.size_factor
-    sizes = {max(factor, round(native * k / factor) * factor) for k in (0.5, 0.75, 1.0, 1.25, 1.5)}
-    return sorted(sizes)
-
-
-def build_app(pipe, banner: str, root: Path, settings: Settings | None = None) -> gr.Blocks:
-    """The Blocks app for `pipe` (None: no model, the banner explains). Files go under `root`."""
+def build_app(pipe, banner: str, sessions: SessionRegistry, settings: Settings | None = None) -> gr.Blocks:
+    """The Blocks app for `pipe` (None: no model, the banner explains). Sessions come from `sessions`;
+    Gradio's cached copies of outputs are deleted once they are older than the session idle limit."""
     settings = settings or Settings()
     vocabulary, vocab_source = dropdown_vocabulary(pipe.components.model_dir if pipe is not None else None)
-    with gr.Blocks(title="MESA Studio", delete_cache=(1800, 3600), analytics_enabled=False) as demo:
+    cache_lifetime = (max(1, round(sessions.sweep_interval_s)), max(1, round(sessions.idle_limit_s)))
+    with gr.Blocks(title="MESA Studio", delete_cache=cache_lifetime, analytics_enabled=False) as demo:
         session = gr.State(None, delete_callback=close_session)
         gr.Markdown("# MESA Studio — text to terrain\n" + HOW_TO)
         gr.Markdown(banner, elem_id="model-banner")
         with gr.Row(equal_height=False):
             with gr.Column(scale=2, min_width=340):
-                c = _compose_panel(vocabulary, vocab_source, settings, resolution_choices(pipe), pipe)
+                c = _compose_panel(vocabulary, vocab_source, settings, generate.resolution_choices(pipe), pipe)
             with gr.Column(scale=3):
                 r = _results_panel()
         with gr.Accordion("Session history and side-by-side comparison", open=False):
             h = _history_panel()
-        _wire_compose(demo, c, session, root, pipe.checkpoint_elevation if pipe is not None else None)
-        _wire_results(c, r, h, session, root, pipe)
+        _wire_compose(demo, c, session, sessions, pipe.checkpoint_elevation if pipe is not None else None)
+        _wire_results(c, r, h, session, sessions, pipe)
     demo.queue(default_concurrency_limit=4)
+    sessions.on_close = partial(_forget_gradio_state, demo)
     return demo
+
+
+def _forget_gradio_state(demo: gr.Blocks, session) -> None:
+    """Drop Gradio's per-session copy of the page (component configs and values) of a closed
+    session; Gradio would keep it until `state_session_capacity` sessions push it out. Uses
+    Gradio's StateHolder, which is not public API: without it, nothing happens."""
+    holder = getattr(demo, "state_holder", None)
+    data = getattr(holder, "session_data", None)
+    if session.client_id is None or data is None:
+        return
+    with holder.lock:
+        data.pop(session.client_id, None)
+        getattr(holder, "time_last_used", {}).pop(session.client_id, None)
 
 
 @dataclass
@@ -130,35 +137,44 @@ def _history_panel() -> _HistoryPanel:
     return _HistoryPanel(gallery, compare_a, compare_b, compare, compare_view, gr.Markdown())
 
 
-def _wire_compose(demo: gr.Blocks, c: "_ComposePanel", session: gr.State, root: Path, checkpoint) -> None:
+def _wire_compose(demo: gr.Blocks, c: "_ComposePanel", session: gr.State, sessions: SessionRegistry,
+                  checkpoint) -> None:
     """Session start, live prompt preview with the relief default, random seed."""
     update_preview = partial(_preview, checkpoint)
     for component in c.prompt_inputs:
         component.change(update_preview, c.prompt_inputs, [c.preview, c.relief], queue=False, show_progress="hidden")
-    demo.load(partial(_start, root), session, session, queue=False).then(
+    def open_session(state, request: gr.Request):
+        """Page load: the tab's session (a new one on first load)."""
+        return _tagged(generate.open_session(state, sessions), request)
+
+    demo.load(open_session, session, session, queue=False, api_name="open_session").then(
         update_preview, c.prompt_inputs, [c.preview, c.relief], queue=False)
     c.randomise.click(generate.random_seed, None, c.seed, queue=False)
 
 
-def _wire_results(c: "_ComposePanel", r: _ResultsPanel, h: _HistoryPanel, session: gr.State, root: Path, pipe) -> None:
+def _wire_results(c: "_ComposePanel", r: _ResultsPanel, h: _HistoryPanel, session: gr.State,
+                  sessions: SessionRegistry, pipe) -> None:
     """Generate (one model slot), cancel, and the inspector chain: 2D now, then files + GLB, then the render."""
     view_inputs = [session, r.overlay, c.exaggeration]
     view_outputs = [r.rgb_view, r.relief_view, r.overlay_view, r.info]
     export_inputs = [session, r.engine, c.exaggeration, c.triangles]
     export_outputs = [r.viewer, r.downloads, r.download_notes]
 
-    def then_export_and_render(event):
-        event.then(inspector.prepare_3d_and_downloads, export_inputs, export_outputs, concurrency_id="export",
-                   concurrency_limit=2).then(inspector.render_3d, [session, c.exaggeration],
-                                             [r.render_view, r.render_note], concurrency_id="render",
-                                             concurrency_limit=1)
+    def then_export_and_render(event, api_name=None):
+        export = event.then(inspector.prepare_3d_and_downloads, export_inputs, export_outputs, concurrency_id="export",
+                            concurrency_limit=2, api_name=api_name)
+        export.then(inspector.render_3d, [session, c.exaggeration], [r.render_view, r.render_note],
+                    concurrency_id="render", concurrency_limit=1)
 
-    run = c.generate.click(partial(generate.arm_run, root=root), session, session, queue=False).then(
-        partial(_generate, pipe, root), [*c.prompt_inputs, c.seed, c.num_seeds, c.steps, c.guidance, c.sampler,
+    def arm_run(state, request: gr.Request):
+        return _tagged(generate.arm_run(state, sessions), request)
+
+    run = c.generate.click(arm_run, session, session, queue=False, api_name="arm_run").then(
+        partial(_generate, pipe, sessions), [*c.prompt_inputs, c.seed, c.num_seeds, c.steps, c.guidance, c.sampler,
                                          c.resolution, c.relief, session],
-        [r.gallery, c.status, session], concurrency_id="model", concurrency_limit=1)
+        [r.gallery, c.status, session], concurrency_id="model", concurrency_limit=1, api_name="generate")
     run = run.then(_refresh_history, session, [h.gallery, h.compare_a, h.compare_b], queue=False)
-    then_export_and_render(run.then(_select_first, view_inputs, [*view_outputs, session], queue=False))
+    then_export_and_render(run.then(_select_first, view_inputs, [*view_outputs, session], queue=False), "export")
     c.cancel.click(_cancel, session, session, queue=False)
     for gallery, select in ((r.gallery, _select_run_tile), (h.gallery, _select_history_tile)):
         then_export_and_render(gallery.select(select, view_inputs, [*view_outputs, session], queue=False))
@@ -216,7 +232,7 @@ def _compose_panel(vocabulary, vocab_source: str, settings: Settings, resolution
                          interactive=False, elem_id="prompt-preview", lines=2)
     gr.Markdown("### Seeds")
     with gr.Row(equal_height=True):
-        seed = gr.Number(42, label="Seed", precision=0, minimum=0, maximum=generate.MAX_UI_SEED, elem_id="seed")
+        seed = gr.Number(42, label=f"Seed (0 to {generate.MAX_UI_SEED:,})", elem_id="seed")
         randomise = gr.Button("Random seed", elem_id="randomise", scale=0, min_width=130)
     num_seeds = gr.Slider(1, generate.MAX_VARIATIONS, value=4, step=1, elem_id="num-seeds",
                           label="Variations: seeds generated side by side (seed, seed+1, …)")
@@ -225,18 +241,20 @@ def _compose_panel(vocabulary, vocab_source: str, settings: Settings, resolution
         cancel = gr.Button("Cancel", variant="stop", elem_id="cancel")
     status = gr.Markdown(elem_id="status")
     with gr.Accordion("Advanced", open=False):
-        steps = gr.Slider(1, 150, value=settings.steps, step=1, label="Denoising steps", elem_id="steps")
-        guidance = gr.Slider(0, 20, value=settings.guidance, step=0.5, label="Guidance (1 or less: off)",
-                             elem_id="guidance")
+        steps = gr.Slider(*generate.STEPS_RANGE, value=settings.steps, step=1, label="Denoising steps",
+                          elem_id="steps")
+        guidance = gr.Slider(*generate.GUIDANCE_RANGE, value=settings.guidance, step=0.5,
+                             label="Guidance (1 or less: off)", elem_id="guidance")
         sampler = gr.Dropdown(list(SAMPLERS), value=settings.sampler, label="Sampler", elem_id="sampler")
         native = pipe.native_size if pipe is not None else resolutions[len(resolutions) // 2]
         resolution = gr.Dropdown(resolutions, value=native, label=f"Resolution in px (native {native})",
                                  elem_id="resolution")
-        relief = gr.Number(0, label="Relief in metres (0: from the prompt's landform)", minimum=0, elem_id="relief")
+        relief = gr.Number(0, label=f"Relief in metres (0: from the prompt's landform; at most "
+                                    f"{generate.RELIEF_RANGE_M[1]:,.0f})", elem_id="relief")
         exaggeration = gr.Slider(0.5, 5, value=1.0, step=0.25, label="Vertical exaggeration (3D and mesh files)",
                                  elem_id="exaggeration")
-        triangles = gr.Number(DEFAULT_TRIANGLES, label="Mesh triangle budget", precision=0, minimum=1_000,
-                              maximum=MAX_TRIANGLES, elem_id="triangles")
+        triangles = gr.Number(DEFAULT_TRIANGLES, label=f"Mesh triangle budget ({MIN_TRIANGLES:,} to {MAX_TRIANGLES:,})",
+                              elem_id="triangles")
     examples = compose.examples_for(vocabulary)
     if examples:
         gr.Examples(examples, [biome, landform, country, month, prompt], label="Example prompts (click to fill)")
@@ -244,8 +262,10 @@ def _compose_panel(vocabulary, vocab_source: str, settings: Settings, resolution
                          guidance, sampler, resolution, relief, exaggeration, triangles, generate_button, cancel, status)
 
 
-def _start(root: Path, session: Session | None) -> Session:
-    return session or Session.create(root)
+def _tagged(session, request: gr.Request | None):
+    """The session, tagged with Gradio's session hash (so closing it can drop Gradio's copy too)."""
+    session.client_id = getattr(request, "session_hash", None) or session.client_id
+    return session
 
 
 def _preview(checkpoint, biome, landform, country, month, free_text, use_prefix):
@@ -255,12 +275,12 @@ def _preview(checkpoint, biome, landform, country, month, free_text, use_prefix)
     return prompt, gr.update(info=compose.relief_hint(prompt, checkpoint))
 
 
-def _generate(pipe, root, biome, landform, country, month, free_text, use_prefix, seed, num_seeds, steps, guidance,
+def _generate(pipe, sessions, biome, landform, country, month, free_text, use_prefix, seed, num_seeds, steps, guidance,
               sampler, resolution, relief, session, progress=gr.Progress()):
     """The run composes the prompt from the parts itself (the preview box may lag behind)."""
     prompt = compose.compose_prompt(biome, landform, country, month, free_text, use_prefix)
     return generate.generate(pipe, prompt, seed, num_seeds, steps, guidance, sampler, resolution, relief, session,
-                             progress=progress, root=root)
+                             progress=progress, sessions=sessions)
 
 
 def _cancel(session):

@@ -1,21 +1,35 @@
-"""Per-user state kept in `gr.State`: the result history, the selection, a cancel flag and a
-temporary folder for this session's files (removed when the session ends)."""
+"""Per-user state kept in `gr.State`: the result history (capped), the selection, the exports, a
+cancel flag and a folder for this session's files, plus the bookkeeping that gives a session a
+lifetime (last use, runs in progress, closed or not; see `ui.lifetime`)."""
 
 from __future__ import annotations
 
 import re
+import secrets
 import shutil
 import tempfile
 import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
+from mesa.errors import UserError
 from mesa.naming import slug
 from mesa.terrain import Terrain
 
 MAX_HISTORY = 48  # results kept per session; the oldest (and its files) go first
+MAX_HISTORY_BYTES = 128 * 1024**2  # and at most this much image memory (about 15 results at 768 px)
+
+Clock = Callable[[], float]
+
+
+class SessionClosed(UserError):
+    """The session was closed (idle too long, tab closed, app shutting down) while it was used."""
 
 
 def short_prompt(prompt: str) -> str:
@@ -47,51 +61,133 @@ class Result:
         """Safe file stem: mesa_<number>_seed<seed>_<prompt words>."""
         return f"mesa_{self.number:03d}_seed{self.terrain.seed}_{slug(short_prompt(self.terrain.prompt), 40, '_', lowercase=False)}"
 
+    @property
+    def nbytes(self) -> int:
+        """Bytes of the arrays this result keeps in memory."""
+        t = self.terrain
+        return t.rgb.nbytes + t.dem.nbytes + t.elevation_m.nbytes + self.relief_rgb.nbytes
+
 
 @dataclass
 class Session:
-    """Everything that belongs to one browser session."""
+    """Everything that belongs to one browser session.
+
+    `folder` is only created when a file is first written (`result_folder`). `exports` maps
+    (result number, export options) to what `ui.downloads` made of them. `last_used_s` is on
+    `clock`'s scale (seconds); a session with a run in progress (`use`) is never idle.
+    `client_id` is Gradio's session hash for this browser tab or script, when known.
+    """
 
     folder: Path
     history: list[Result] = field(default_factory=list)
     latest: list[int] = field(default_factory=list)  # numbers of the last run's results
     selected: int | None = None  # number of the result in the inspector
+    exports: dict[tuple, Any] = field(default_factory=dict)
     cancel: threading.Event = field(default_factory=threading.Event)
     next_number: int = 1
+    clock: Clock = time.monotonic
+    last_used_s: float = 0.0
+    closed_reason: str | None = None
+    client_id: str | None = None
+    _busy: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def __post_init__(self) -> None:
+        self.last_used_s = self.clock()
 
     @classmethod
-    def create(cls, root: Path | None = None) -> "Session":
-        """A new session with its own temporary folder (under `root` when given)."""
-        if root is not None:
-            Path(root).mkdir(parents=True, exist_ok=True)
-        return cls(Path(tempfile.mkdtemp(prefix="session-", dir=root)))
+    def create(cls, root: Path | None = None, clock: Clock = time.monotonic) -> "Session":
+        """A new session whose files will go under `root` (the system's temporary folder if None)."""
+        root = Path(root) if root is not None else Path(tempfile.gettempdir())
+        return cls(root / f"session-{secrets.token_hex(6)}", clock=clock)
+
+    @property
+    def closed(self) -> bool:
+        return self.closed_reason is not None
+
+    def touch(self) -> None:
+        """Mark the session as used now (every callback that reads it calls this)."""
+        self.last_used_s = self.clock()
+
+    @contextmanager
+    def use(self) -> Iterator["Session"]:
+        """Hold the session open for a run or an export; SessionClosed if it was already closed."""
+        with self._lock:
+            if self.closed:
+                raise SessionClosed(f"this session was closed ({self.closed_reason}); reload the page")
+            self._busy += 1
+            self.touch()
+        try:
+            yield self
+        finally:
+            with self._lock:
+                self._busy -= 1
+                self.touch()
+
+    def close_if_idle(self, idle_limit_s: float, reason: str) -> bool:
+        """Close the session if nothing runs in it and it was last used `idle_limit_s` or more ago."""
+        with self._lock:
+            if self.closed or self._busy or self.clock() - self.last_used_s < idle_limit_s:
+                return False
+            self._close(reason)
+            return True
+
+    def close(self, reason: str = "it ended") -> None:
+        """Stop its run, drop its results from memory and delete its files."""
+        with self._lock:
+            self._close(reason)
+
+    def _close(self, reason: str) -> None:
+        self.closed_reason = self.closed_reason or reason
+        self.cancel.set()
+        self.history.clear()
+        self.latest.clear()
+        self.exports.clear()
+        self.selected = None
+        shutil.rmtree(self.folder, ignore_errors=True)
 
     def add(self, terrain: Terrain, relief_rgb: np.ndarray) -> Result:
-        """Append a result, dropping the oldest (and its files) beyond MAX_HISTORY."""
+        """Append a result, dropping the oldest (and its files) beyond MAX_HISTORY results or
+        MAX_HISTORY_BYTES of arrays (the newest result is always kept)."""
         result = Result(self.next_number, terrain, relief_rgb)
         self.next_number += 1
         self.history.append(result)
-        while len(self.history) > MAX_HISTORY:
-            dropped = self.history.pop(0)
-            shutil.rmtree(self.result_folder(dropped), ignore_errors=True)
+        while len(self.history) > 1 and (len(self.history) > MAX_HISTORY or self.history_bytes > MAX_HISTORY_BYTES):
+            self._drop(self.history.pop(0))
         return result
+
+    @property
+    def history_bytes(self) -> int:
+        return sum(result.nbytes for result in self.history)
+
+    def _drop(self, result: Result) -> None:
+        for key in [key for key in self.exports if key[0] == result.number]:
+            del self.exports[key]
+        shutil.rmtree(self.folder / f"result_{result.number:03d}", ignore_errors=True)
 
     def find(self, number: int | None) -> Result | None:
         """The result with this running number, or None if unknown or dropped."""
         return next((r for r in self.history if r.number == number), None)
 
+    def selected_result(self) -> Result | None:
+        """The result in the inspector (marks the session as used)."""
+        self.touch()
+        return self.find(self.selected)
+
     def latest_results(self) -> list[Result]:
         return [r for r in (self.find(n) for n in self.latest) if r is not None]
 
     def result_folder(self, result: Result) -> Path:
-        return self.folder / f"result_{result.number:03d}"
-
-    def close(self) -> None:
-        """Delete this session's files (called when Gradio drops the session, and at exit)."""
-        shutil.rmtree(self.folder, ignore_errors=True)
+        """This result's folder, created on first use; SessionClosed once the session is closed."""
+        if self.closed:
+            raise SessionClosed(f"this session was closed ({self.closed_reason}); reload the page")
+        self.folder.mkdir(exist_ok=True)  # not parents: the app's folder is gone once it shut down
+        path = self.folder / f"result_{result.number:03d}"
+        path.mkdir(exist_ok=True)
+        return path
 
 
 def close_session(session: Session | None) -> None:
-    """`gr.State` delete callback."""
+    """`gr.State` delete callback (Gradio drops the state an hour after the tab closed)."""
     if session is not None:
-        session.close()
+        session.close("the browser tab was closed")

@@ -1,7 +1,8 @@
 """End to end in a real browser: Debian's Chromium driven by Playwright against `python app.py`.
 
 Compose a prompt with the dropdowns, generate 3 seeds, wait for the gallery and the 3D view,
-download the GLB and check it. Set MESA_UPDATE_SCREENSHOT=1 to refresh docs/screenshot-app.png.
+download the GLB and check it; stopping the app with SIGTERM leaves no `mesa-studio-*` folder.
+Set MESA_UPDATE_SCREENSHOT=1 to refresh docs/screenshot-app.png.
 """
 
 from __future__ import annotations
@@ -61,22 +62,29 @@ def app_url(tmp_path_factory):
     _require_chromium()
     port = _free_port()
     log_path = tmp_path_factory.mktemp("app") / "app.log"
+    temp_dir = tmp_path_factory.mktemp("app-tmp")  # the app's TMPDIR: what it leaves behind shows up here
+    env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", "TMPDIR": str(temp_dir)}
+    env.pop("GRADIO_TEMP_DIR", None)
     with log_path.open("w") as log:
         process = subprocess.Popen(
             [sys.executable, "app.py", "--model", "mesa-tiny", "--port", str(port),
              "--steps", os.environ.get("MESA_E2E_STEPS", "4"), "--threads", "1"],
-            cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "GRADIO_ANALYTICS_ENABLED": "False"},
+            cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT, env=env,
         )
     url = f"http://127.0.0.1:{port}/"
     try:
         _wait_until_up(url, process, log_path)
         yield url
     finally:
-        process.terminate()
+        process.terminate()  # SIGTERM, as systemd and `docker stop` send it
         try:
-            process.wait(timeout=10)
+            process.wait(timeout=30)
         except subprocess.TimeoutExpired:
             process.kill()
+            process.wait()
+    left = [p.name for p in temp_dir.glob("mesa-studio-*")]
+    assert process.returncode == 0 and left == [], (f"exit {process.returncode}, left {left}:\n"
+                                                    f"{log_path.read_text()[-3000:]}")
 
 
 @pytest.fixture(scope="module")

@@ -2,6 +2,7 @@
 
 import threading
 
+import numpy as np
 import pytest
 
 from ui.generate import arm_run, cancel_run, generate, random_seed, seeds_for
@@ -66,10 +67,17 @@ def test_cancel_mid_run(tiny_pipeline, session):
     assert "step 1 of 5" in status
 
 
-def test_model_error_is_reported_and_app_survives(session):
-    def broken(*args, **kwargs):
+class BrokenPipeline:
+    """A model that accepts the request's sizes and then fails."""
+
+    native_size, size_factor = 32, 16
+
+    def __call__(self, *args, **kwargs):
         raise RuntimeError("CUDA out of memory")
-    tiles, status, session = run(broken, session)
+
+
+def test_model_error_is_reported_and_app_survives(session):
+    tiles, status, session = run(BrokenPipeline(), session)
     assert status.startswith("Error: the model failed: RuntimeError: CUDA out of memory")
     tiles, status, _ = run(None, session)
     assert "No model is loaded" in status
@@ -99,3 +107,66 @@ def test_long_prompt_names_the_ignored_words(tiny_pipeline, session):
     prompt = "A Sentinel-2 image of " + " ".join(["a"] * 90) + " and glaciers"
     _, status, _ = run(tiny_pipeline, session, prompt=prompt, num_seeds=1, steps=1)
     assert status.startswith("Done") and "ignored" in status and "glaciers" in status
+
+
+BAD_VALUES = [
+    # (argument, value, words the status must contain)
+    ("steps", 2.7, "steps must be a whole number from 1 to 150"),
+    ("steps", float("nan"), "steps must be a whole number"),
+    ("steps", float("inf"), "steps must be a whole number"),
+    ("steps", 0, "steps must be a whole number"),
+    ("steps", 151, "steps must be a whole number"),
+    ("steps", "4", "steps must be a number"),
+    ("guidance", float("nan"), "guidance must be a number from 0 to 20"),
+    ("guidance", 1e30, "guidance must be a number from 0 to 20"),
+    ("guidance", -1.0, "guidance must be a number from 0 to 20"),
+    ("guidance", None, "guidance must be a number"),
+    ("seed", float("nan"), "the seed must be a whole number from 0 to 4,294,967,295"),
+    ("seed", float("inf"), "the seed must be a whole number"),
+    ("seed", 2.5, "the seed must be a whole number"),
+    ("seed", 2**32, "the seed must be a whole number"),
+    ("num_seeds", 2.7, "variations must be a whole number from 1 to 8"),
+    ("num_seeds", float("nan"), "variations must be a whole number"),
+    ("num_seeds", 9, "variations must be a whole number"),
+    ("resolution", 64, "resolution must be one of 16, 32, 48 px"),
+    ("resolution", 24, "resolution must be one of 16, 32, 48 px"),
+    ("resolution", float("nan"), "resolution must be one of 16, 32, 48 px"),
+    ("resolution", 32.5, "resolution must be one of 16, 32, 48 px"),
+    ("relief", 1e308, "relief (0 for the prompt's default) must be a number from 1 to 20000 m"),
+    ("relief", 1e39, "relief (0 for the prompt's default) must be a number from 1 to 20000"),
+    ("relief", float("nan"), "relief (0 for the prompt's default) must be a number"),
+    ("relief", float("inf"), "relief (0 for the prompt's default) must be a number"),
+    ("relief", 0.5, "relief (0 for the prompt's default) must be a number from 1"),
+    ("sampler", "plms", "unknown sampler 'plms'"),
+]
+
+
+@pytest.mark.parametrize("name, value, message", BAD_VALUES)
+def test_every_bad_number_is_one_status_line(tiny_pipeline, generated_once, name, value, message):
+    session, first_tiles = generated_once
+    history = list(session.history)
+    kwargs = dict(prompt=PROMPT, seed=5, num_seeds=1, steps=2, guidance=7.5, sampler="ddim", resolution=32, relief=0)
+    kwargs[name] = value
+    tiles, status, same = generate(tiny_pipeline, kwargs["prompt"], kwargs["seed"], kwargs["num_seeds"],
+                                   kwargs["steps"], kwargs["guidance"], kwargs["sampler"], kwargs["resolution"],
+                                   kwargs["relief"], session)
+    assert status.startswith("Not generated: ") and message in status and "\n" not in status, status
+    assert same is session and session.history == history and not session.closed
+    assert [t[1] for t in tiles] == [t[1] for t in first_tiles]
+
+
+@pytest.fixture(scope="module")
+def generated_once(tiny_pipeline, tmp_path_factory):
+    session = Session.create(tmp_path_factory.mktemp("bad-values"))
+    tiles, status, session = generate(tiny_pipeline, PROMPT, 5, 1, 1, 7.5, "ddim", 32, 0, session)
+    assert status.startswith("Done")
+    yield session, tiles
+    session.close()
+
+
+def test_whole_floats_and_large_reliefs_within_range_are_accepted(tiny_pipeline, session):
+    tiles, status, session = run(tiny_pipeline, session, seed=9.0, num_seeds=1.0, steps=1.0, relief=19_000.0)
+    assert status.startswith("Done"), status
+    (result,) = session.history
+    assert result.terrain.seed == 9 and result.terrain.settings.steps == 1
+    assert result.terrain.settings.relief_m == 19_000.0 and np.isfinite(result.terrain.elevation_m).all()

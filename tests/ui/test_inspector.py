@@ -52,11 +52,45 @@ def test_downloads_have_every_file_with_safe_names(session):
     assert all(Path(f).is_relative_to(session.folder) for f in files)
 
 
-def test_bad_export_options_are_reported(session):
+@pytest.mark.parametrize("engine, exaggeration, triangles, message", [
+    ("cryengine", 1.0, 200_000, "unknown engine preset 'cryengine'"),
+    ("none", 1.0, 10, "the triangle budget must be a whole number from 1,000 to 2,000,000"),
+    ("none", 1.0, 2.7e3 + 0.5, "the triangle budget must be a whole number"),
+    ("none", 1.0, float("nan"), "the triangle budget must be a whole number"),
+    ("none", 1.0, 1e12, "the triangle budget must be a whole number"),
+    ("none", float("nan"), 200_000, "vertical exaggeration must be a number from 0.1 to 20"),
+    ("none", 1e39, 200_000, "vertical exaggeration must be a number from 0.1 to 20"),
+    ("none", 0, 200_000, "vertical exaggeration must be a number from 0.1 to 20"),
+    ("none", float("inf"), 200_000, "vertical exaggeration must be a number"),
+])
+def test_bad_export_options_are_reported(session, engine, exaggeration, triangles, message):
     select_result(session, 1, 0.5, 1.0)
-    glb, files, notes = prepare_3d_and_downloads(session, "cryengine", 1.0, 200_000)
-    assert glb is None and files == [] and "unknown engine preset" in notes
-    assert "triangle budget" in prepare_3d_and_downloads(session, "none", 1.0, 10)[2]
+    exports = dict(session.exports)
+    glb, files, notes = prepare_3d_and_downloads(session, engine, exaggeration, triangles)
+    assert glb is None and files == [] and notes.startswith("Not exported: ") and message in notes, notes
+    assert session.exports == exports and len(session.history) == 2
+
+
+def test_bad_view_values_are_reported(session):
+    select_result(session, 1, 0.5, 1.0)
+    assert view_2d(session, float("nan"), 1.0)[3] == "Not shown: the overlay must be a number from 0 to 1, got nan"
+    assert "vertical exaggeration" in view_2d(session, 0.5, float("inf"))[3]
+    assert render_3d(session, float("nan")) == (None, "Not rendered: vertical exaggeration must be a number from "
+                                                      "0.1 to 20, got nan")
+
+
+def test_downloads_come_from_the_kept_export_result(session):
+    select_result(session, 2, 0.5, 1.0)
+    glb, files, notes = prepare_3d_and_downloads(session, "godot", 1.0, 200_000)
+    downloads = session.exports[(2, "godot", 1.0, 200_000)]
+    assert downloads.export.engine.engine == "godot" and str(downloads.glb) == glb
+    roles = {f.path.name: (f.role, f.format) for f in downloads.export.files}
+    assert roles[Path(files[2]).name] == ("heightmap", "png16")
+    assert roles[Path(files[5]).name] == ("normal_map", "normal")
+    for key, value in downloads.export.engine.import_settings.items():
+        assert key.replace("_", " ") in notes
+    downloads.sidecar.unlink()  # the notes do not read the sidecar back
+    assert prepare_3d_and_downloads(session, "godot", 1.0, 200_000)[2] == notes
 
 
 def test_render_and_compare(session):

@@ -3,7 +3,10 @@
 import pytest
 
 from app import parse_args
-from ui.layout import build_app, resolution_choices
+from mesa.errors import UserError
+from ui.generate import resolution_choices
+from ui.layout import build_app
+from ui.lifetime import SessionRegistry
 
 IDS = {"prompt", "biome", "landform", "country", "month", "seed", "num-seeds", "generate", "cancel", "gallery",
        "viewer-3d", "downloads"}
@@ -14,12 +17,14 @@ def elem_ids(demo):
 
 
 def test_page_has_the_stable_ids(tiny_pipeline, tmp_path):
-    demo = build_app(tiny_pipeline, "Model: tiny", tmp_path)
+    demo = build_app(tiny_pipeline, "Model: tiny", SessionRegistry(tmp_path))
     assert IDS <= elem_ids(demo)
+    api_names = {d.get("api_name") for d in demo.get_config_file()["dependencies"]}
+    assert {"open_session", "arm_run", "generate", "export"} <= api_names  # for scripts and bench_sessions
 
 
 def test_page_starts_without_a_model(tmp_path):
-    demo = build_app(None, "**No model found.**", tmp_path)
+    demo = build_app(None, "**No model found.**", SessionRegistry(tmp_path))
     assert IDS <= elem_ids(demo)
 
 
@@ -34,3 +39,35 @@ def test_cli_binds_locally_by_default():
     assert (args.host, args.port, args.model, args.device) == ("127.0.0.1", 7860, "auto", "auto")
     with pytest.raises(SystemExit):
         parse_args(["--device", "tpu"])
+
+
+def test_lifetime_options_are_checked():
+    from app import check_args
+
+    args = parse_args(["--session-idle-minutes", "0.5", "--max-sessions", "3"])
+    check_args(args)
+    assert (args.session_idle_minutes, args.max_sessions) == (0.5, 3)
+    assert parse_args([]).session_idle_minutes == 60 and parse_args([]).max_sessions == 100
+    for argv, message in ((["--session-idle-minutes", "nan"], "--session-idle-minutes"),
+                          (["--session-idle-minutes", "0"], "--session-idle-minutes"),
+                          (["--session-idle-minutes", "inf"], "--session-idle-minutes"),
+                          (["--max-sessions", "0"], "--max-sessions"), (["--threads", "0"], "--threads")):
+        with pytest.raises(UserError, match=message):
+            check_args(parse_args(argv))
+
+
+def test_a_closed_session_leaves_gradios_state_too(tmp_path):
+    """The sweep's hook drops Gradio's per-session page copy (an internal API: this test notices
+    when a Gradio upgrade changes it)."""
+    from gradio.state_holder import StateHolder
+
+    sessions = SessionRegistry(tmp_path, idle_limit_s=60)
+    demo = build_app(None, "**No model found.**", sessions)
+    holder = StateHolder()
+    holder.set_blocks(demo)
+    holder["tab-1"], holder["tab-2"]
+    session = sessions.resume(None)
+    session.client_id = "tab-1"
+    session.close("test")
+    sessions.sweep()
+    assert "tab-1" not in holder and "tab-2" in holder
