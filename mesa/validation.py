@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import numbers
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -80,36 +81,47 @@ def check_positive(name: str, value: float) -> float:
     return check_number(name, value, low=0.0, high=FLOAT32_MAX, low_inclusive=False)
 
 
-def check_number(name: str, value: float, low: float, high: float, low_inclusive: bool = True) -> float:
+def check_number(name: str, value: float, low: float, high: float, low_inclusive: bool = True,
+                 unit: str = "") -> float:
     """Return `value` as float after checking it is a finite number in [low, high] (or (low, high])
     whose float32 cast stays finite and, unless `value` is 0, non-zero."""
-    number = _as_float(name, value)
+    number = as_number(name, value)
     single = float(np.float32(number)) if abs(number) <= FLOAT32_MAX else math.inf
     opening = "[" if low_inclusive else "("
-    accepted = f"a finite number in {opening}{low:g}, {high:g}]"
+    accepted = f"a finite number in {opening}{low:g}, {high:g}]{unit}"
     if not math.isfinite(number) or not math.isfinite(single) or (number != 0 and single == 0):
-        raise UserError(f"{name} must be {accepted}, got {value}")
+        raise UserError(f"{name} must be {accepted}, got {value!r}")
     if number > high or number < low or (number == low and not low_inclusive):
-        raise UserError(f"{name} must be {accepted}, got {value}")
+        raise UserError(f"{name} must be {accepted}, got {value!r}")
     return number
 
 
 def check_integer(name: str, value: int, low: int, high: int) -> int:
-    """Return `value` as int after checking it is an integer (not a bool) in [low, high]."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+    """Return `value` as int after checking it is an integer (not a bool, not a float) in [low, high]."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
         raise UserError(f"{name} must be an integer from {low:,} to {high:,}, got {value!r}")
     if not low <= int(value) <= high:
         raise UserError(f"{name} must be an integer from {low:,} to {high:,}, got {value:,}")
     return int(value)
 
 
-def _as_float(name: str, value: float) -> float:
-    if isinstance(value, bool):
+def check_whole_number(name: str, value: float, low: int, high: int) -> int:
+    """Return `value` as int from `low` to `high`, accepting 3.0 (number boxes send floats) but
+    never rounding: 2.7, NaN and infinity are refused."""
+    number = as_number(name, value)
+    if not (math.isfinite(number) and number == math.floor(number) and low <= number <= high):
+        raise UserError(f"{name} must be a whole number from {low:,} to {high:,}, got {value!r}")
+    return int(number)
+
+
+def as_number(name: str, value: object) -> float:
+    """`value` as a Python float; UserError for None, booleans, text, complex and overflowing ints."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
         raise UserError(f"{name} must be a number, got {value!r}")
     try:
         return float(value)
-    except (TypeError, ValueError, OverflowError):
-        raise UserError(f"{name} must be a number, got {value!r}") from None
+    except OverflowError:
+        raise UserError(f"{name} is far too large, got {value!r}") from None
 
 
 @dataclass(frozen=True)

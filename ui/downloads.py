@@ -16,7 +16,7 @@ from mesa.errors import UserError
 from mesa.export import ENGINES, ExportResult, export_terrain
 from mesa.naming import slug
 from ui.session import Result, Session
-from ui.values import float32_in_range, whole_number
+from mesa.validation import check_number, check_whole_number
 
 DOWNLOAD_FORMATS = ("glb", "obj", "png16", "r16", "exr", "normal")
 HEIGHTMAP_ORDER = ("png16", "r16", "exr")  # as the download list shows them
@@ -68,8 +68,8 @@ def check_options(engine: object, vertical_exaggeration: object, max_triangles: 
     """Validated (engine, vertical exaggeration, triangle budget)."""
     if not isinstance(engine, str) or engine not in ENGINES:
         raise UserError(f"unknown engine preset {engine!r}; choose one of {', '.join(ENGINES)}")
-    exaggeration = float32_in_range("vertical exaggeration", vertical_exaggeration, *EXAGGERATION_RANGE)
-    triangles = whole_number("the triangle budget", max_triangles, MIN_TRIANGLES, MAX_TRIANGLES)
+    exaggeration = check_number("vertical exaggeration", vertical_exaggeration, *EXAGGERATION_RANGE)
+    triangles = check_whole_number("the triangle budget", max_triangles, MIN_TRIANGLES, MAX_TRIANGLES)
     return engine, exaggeration, triangles
 
 

@@ -11,14 +11,13 @@ import numpy as np
 
 from mesa.errors import UserError
 from mesa.pipeline import GenerationCancelled, StepProgress
-from mesa.pipeline.pipeline import warn_if_truncated
 from mesa.pipeline.samplers import SAMPLERS
 from mesa.preview import shaded_relief
 from ui.compose import check_prompt
 from ui.lifetime import SessionRegistry
 from ui.session import Result, Session
 from ui.shading import side_by_side, upscale_nearest
-from ui.values import float32_in_range, real_number, whole_number
+from mesa.validation import as_number, check_number, check_whole_number
 
 logger = logging.getLogger(__name__)
 
@@ -65,8 +64,8 @@ def resolution_choices(pipe) -> list[int]:
 
 def seeds_for(seed: object, num_seeds: object) -> list[int]:
     """`num_seeds` consecutive seeds from `seed` (the variations of one run)."""
-    first = whole_number("the seed", seed, 0, MAX_UI_SEED)
-    count = whole_number("variations", num_seeds, 1, MAX_VARIATIONS)
+    first = check_whole_number("the seed", seed, 0, MAX_UI_SEED)
+    count = check_whole_number("variations", num_seeds, 1, MAX_VARIATIONS)
     return [(first + k) % (MAX_UI_SEED + 1) for k in range(count)]
 
 
@@ -76,7 +75,7 @@ def check_resolution(pipe, resolution: object) -> int:
     refusal = UserError(f"resolution must be one of {', '.join(map(str, choices))} px (each a multiple of "
                         f"{getattr(pipe, 'size_factor', 8)} near the model's native size), got {resolution!r}")
     try:
-        size = whole_number("resolution", resolution, min(choices), max(choices))
+        size = check_whole_number("resolution", resolution, min(choices), max(choices))
     except UserError:
         raise refusal from None
     if size not in choices:
@@ -87,10 +86,10 @@ def check_resolution(pipe, resolution: object) -> int:
 def check_relief(relief_m: object) -> float | None:
     """None for 0 or an empty box (the prompt's landform decides), else metres within RELIEF_RANGE_M
     after float32."""
-    if relief_m is None or real_number("relief", relief_m) == 0:
+    if relief_m is None or as_number("relief", relief_m) == 0:
         return None
     low, high = RELIEF_RANGE_M
-    return float32_in_range("relief (0 for the prompt's default)", relief_m, low, high, " m")
+    return check_number("relief (0 for the prompt's default)", relief_m, low, high, unit=" m")
 
 
 def make_request(pipe, prompt, seed, num_seeds, steps, guidance, sampler, resolution, relief_m) -> GenerationRequest:
@@ -100,8 +99,8 @@ def make_request(pipe, prompt, seed, num_seeds, steps, guidance, sampler, resolu
     return GenerationRequest(
         prompt=check_prompt(prompt),
         seeds=seeds_for(seed, num_seeds),
-        steps=whole_number("steps", steps, *STEPS_RANGE),
-        guidance=float32_in_range("guidance", guidance, *GUIDANCE_RANGE),
+        steps=check_whole_number("steps", steps, *STEPS_RANGE),
+        guidance=check_number("guidance", guidance, *GUIDANCE_RANGE),
         sampler=sampler,
         resolution=check_resolution(pipe, resolution),
         relief_m=check_relief(relief_m),
@@ -193,8 +192,7 @@ def _progress_callback(progress: Progress | None, num_seeds: int) -> Callable[[S
 
 def _truncation_note(pipe, prompt: str) -> str:
     """A warning naming the words the text encoder never saw (prompts past 77 tokens)."""
-    tokenizer = getattr(getattr(pipe, "components", None), "tokenizer", None)
-    dropped = warn_if_truncated(tokenizer, prompt) if tokenizer is not None else []
+    dropped = pipe.dropped_words(prompt)
     return f" Note: the prompt is too long for the model, which ignored: “{' '.join(dropped)}”." if dropped else ""
 
 

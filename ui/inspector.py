@@ -13,7 +13,7 @@ from mesa.preview import render_terrain, shaded_relief
 from ui.downloads import EXAGGERATION_RANGE, export_downloads
 from ui.session import Result, Session, short_prompt
 from ui.shading import blend, side_by_side, upscale_nearest
-from ui.values import float32_in_range
+from mesa.validation import check_number
 
 logger = logging.getLogger(__name__)
 
@@ -39,8 +39,8 @@ def view_2d(session: Session | None, overlay: object, vertical_exaggeration: obj
     if result is None:
         return None, None, None, "Generate terrains, then click a tile to inspect it."
     try:
-        overlay = float32_in_range("the overlay", overlay, 0.0, 1.0)
-        vertical_exaggeration = float32_in_range("vertical exaggeration", vertical_exaggeration, *EXAGGERATION_RANGE)
+        overlay = check_number("the overlay", overlay, 0.0, 1.0)
+        vertical_exaggeration = check_number("vertical exaggeration", vertical_exaggeration, *EXAGGERATION_RANGE)
     except UserError as error:
         return None, None, None, f"Not shown: {error}"
     terrain = result.terrain
@@ -88,7 +88,7 @@ def render_3d(session: Session | None, vertical_exaggeration: object):
         return None, ""
     terrain = result.terrain
     try:
-        exaggeration = float32_in_range("vertical exaggeration", vertical_exaggeration, *EXAGGERATION_RANGE)
+        exaggeration = check_number("vertical exaggeration", vertical_exaggeration, *EXAGGERATION_RANGE)
     except UserError as error:
         return None, f"Not rendered: {error}"
     try:

@@ -80,6 +80,7 @@ class TerrainPipeline:
         self.checkpoint_elevation = read_checkpoint_elevation(components.model_dir)
         self.meters_per_pixel = self.checkpoint_elevation.meters_per_pixel or PUBLISHED_METERS_PER_PIXEL
         self.defaults = SamplingDefaults.read(components.model_dir)
+        self._tokenizer_lock = threading.Lock()  # a fast tokenizer is not safe to call from two threads at once
 
     @classmethod
     def from_pretrained(cls, path_or_repo_id: str | os.PathLike = DEFAULT_REPO_ID, device: str = "cpu",
@@ -154,10 +155,11 @@ class TerrainPipeline:
     def encode_text(self, prompts: Sequence[str]) -> torch.Tensor:
         """Text-encoder hidden states (N, 77, D) for prompts padded/truncated to the tokenizer's length."""
         tokenizer = self.components.tokenizer
-        ids = tokenizer(list(prompts), padding="max_length", max_length=tokenizer.model_max_length,
-                        truncation=True, return_tensors="pt").input_ids
-        for prompt in prompts:
-            warn_if_truncated(tokenizer, prompt)
+        with self._tokenizer_lock:
+            ids = tokenizer(list(prompts), padding="max_length", max_length=tokenizer.model_max_length,
+                            truncation=True, return_tensors="pt").input_ids
+            for prompt in prompts:
+                warn_if_truncated(tokenizer, prompt)
         with torch.no_grad():
             return self.components.text_encoder(ids.to(self.device))[0]
 
@@ -168,6 +170,11 @@ class TerrainPipeline:
             hidden = self.encode_text([negative_prompt, prompt])
             return TextContext(hidden[1:].repeat(count, 1, 1), hidden[:1].repeat(count, 1, 1))
         return TextContext(self.encode_text([prompt]).repeat(count, 1, 1))
+
+    def dropped_words(self, prompt: str) -> list[str]:
+        """The words of `prompt` past the text encoder's length, which the model never reads."""
+        with self._tokenizer_lock:
+            return warn_if_truncated(self.components.tokenizer, prompt)
 
     @torch.no_grad()
     def predict(self, latents: torch.Tensor, timestep: torch.Tensor, context: TextContext,

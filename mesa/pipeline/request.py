@@ -8,13 +8,13 @@ size", a NaN is not a default.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from mesa.errors import UserError
+from mesa.validation import check_integer, check_number
 from mesa.pipeline.samplers import SAMPLERS
 
 MAX_SEED = 2**63 - 1
@@ -53,15 +53,15 @@ def check_request(prompt, seeds, steps, guidance, sampler, negative_prompt, heig
         prompt=prompt,
         seeds=check_seeds(seeds),
         steps=check_integer("steps", steps, 1, MAX_STEPS),
-        guidance=check_number("guidance", guidance, 0.0, MAX_GUIDANCE, "1 or less turns guidance off"),
+        guidance=check_number("guidance", guidance, 0.0, MAX_GUIDANCE, unit=" (1 or less turns guidance off)"),
         sampler=check_sampler(sampler),
         negative_prompt=negative_prompt,
         height=check_size("height", height, size_factor, native_size),
         width=check_size("width", width, size_factor, native_size),
-        relief_m=None if relief_m is None else check_number("relief_m", relief_m, 0.0, MAX_RELIEF_M, "metres from "
-                                                             "lowest to highest point", low_inclusive=False),
+        relief_m=None if relief_m is None else check_number("relief_m", relief_m, 0.0, MAX_RELIEF_M,
+                                                             low_inclusive=False, unit=" metres"),
         base_m=None if base_m is None else check_number("base_m", base_m, -MAX_ABS_BASE_M, MAX_ABS_BASE_M,
-                                                         "elevation of the lowest point in metres"),
+                                                         unit=" metres"),
     )
 
 
@@ -72,24 +72,6 @@ def check_seeds(seeds) -> tuple[int, ...]:
         if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed <= MAX_SEED:
             raise UserError(f"seed {seed!r} is not accepted; seeds are integers from 0 to {MAX_SEED}")
     return tuple(int(seed) for seed in seeds)
-
-
-def check_integer(name: str, value, low: int, high: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not low <= value <= high:
-        raise UserError(f"{name} must be an integer from {low} to {high}, got {value!r}")
-    return int(value)
-
-
-def check_number(name: str, value, low: float, high: float, meaning: str, low_inclusive: bool = True) -> float:
-    """A float that is finite and within [low, high] (or (low, high]) after a float32 cast."""
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise UserError(f"{name} must be a number ({meaning}), got {value!r}")
-    as_float32 = float(np.float32(value)) if abs(float(value)) < 3.5e38 else math.inf
-    above_low = as_float32 >= low if low_inclusive else as_float32 > low
-    if not math.isfinite(as_float32) or not above_low or as_float32 > high:
-        bound = "from" if low_inclusive else "above"
-        raise UserError(f"{name} must be a finite number {bound} {low:g} to {high:g} ({meaning}), got {value!r}")
-    return float(value)
 
 
 def check_sampler(name) -> str:

@@ -6,7 +6,6 @@ import json
 import os
 import subprocess
 
-import numpy as np
 import pytest
 
 import mesa.atomic
