@@ -1,5 +1,0 @@
-import sys
-
-from mesa.cli import main
-
-sys.exit(main())

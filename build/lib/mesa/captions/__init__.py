@@ -1,1 +1,0 @@
-"""Captions from coordinates, dates and DEMs (country, month, biome/ecoregion, landform)."""
