@@ -40,16 +40,29 @@ def shading_correlation(rgb: np.ndarray, elevation_m: np.ndarray, meters_per_pix
 def distance_correlation(first: np.ndarray, second: np.ndarray) -> float:
     """Sample distance correlation in [0, 1] between paired observations `first` (n, p) and
     `second` (n, q) (1-D arrays are (n, 1)); 0 when either does not vary."""
-    def centred_distances(values: np.ndarray) -> np.ndarray:
-        values = np.asarray(values, np.float64).reshape(len(values), -1)
-        distances = np.sqrt(np.maximum(((values[:, None, :] - values[None, :, :]) ** 2).sum(-1), 0.0))
-        return distances - distances.mean(0) - distances.mean(1)[:, None] + distances.mean()
-
-    a, b = centred_distances(first), centred_distances(second)
-    variance = np.sqrt(np.mean(a * a) * np.mean(b * b))
+    a, b = _centred_distances(first), _centred_distances(second)
+    variance = np.sqrt(np.vdot(a, a) * np.vdot(b, b))
     if variance <= 0:
         return 0.0
-    return float(np.sqrt(max(np.mean(a * b), 0.0) / variance))
+    return float(np.sqrt(max(np.vdot(a, b), 0.0) / variance))
+
+
+def _centred_distances(values: np.ndarray) -> np.ndarray:
+    """(n, n) float32 double-centred Euclidean distance matrix of n observations (n, ...)."""
+    values = np.asarray(values, np.float64).reshape(len(values), -1)
+    values = (values - values.mean(axis=0)).astype(np.float32)
+    norms = (values**2).sum(axis=1)
+    distances = values @ values.T
+    distances *= -2.0
+    distances += norms[:, None]
+    distances += norms[None, :]
+    np.maximum(distances, 0.0, out=distances)
+    np.sqrt(distances, out=distances)
+    row_means = distances.mean(axis=1)
+    distances -= row_means[:, None]
+    distances -= row_means[None, :]
+    distances += row_means.mean()
+    return distances
 
 
 def block_means(array: np.ndarray, grid: int) -> np.ndarray:

@@ -8,8 +8,9 @@
                                       water and snow below
     snow_cover                        share of pixels bright in every channel (min > 0.6) and
                                       nearly grey (max - min < 0.15)
-    sharpness                         mean magnitude of the brightness gradient per pixel: edges of
-                                      fields, rivers and ridges; a blurred image scores low
+    sharpness                         mean magnitude of the brightness gradient (forward differences,
+                                      which see the finest detail a tile can hold) per pixel: edges
+                                      of fields, rivers and ridges; a blurred image scores low
 """
 
 from __future__ import annotations
@@ -48,8 +49,9 @@ def snow_cover(rgb: np.ndarray) -> float:
 
 
 def sharpness(rgb: np.ndarray) -> float:
-    """Mean magnitude of the brightness gradient, brightness units (0..1) per pixel."""
-    d_rows, d_cols = np.gradient(as_unit_rgb(rgb).mean(axis=-1))
+    """Mean magnitude of the forward-difference brightness gradient, brightness (0..1) per pixel."""
+    brightness = as_unit_rgb(rgb).mean(axis=-1)
+    d_rows, d_cols = np.diff(brightness, axis=0)[:, :-1], np.diff(brightness, axis=1)[:-1, :]
     return float(np.mean(np.hypot(d_rows, d_cols)))
 
 

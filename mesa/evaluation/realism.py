@@ -47,8 +47,9 @@ def tile_statistics(terrain: Terrain) -> dict[str, float]:
 
 def statistics_table(terrains: Sequence[Terrain]) -> np.ndarray:
     """(N, len(STATISTICS)) float64: row i holds the statistics of terrains[i] (NaN where undefined)."""
-    return np.array([[tile_statistics(terrain)[name] for name in STATISTICS] for terrain in terrains],
-                    dtype=np.float64).reshape(len(terrains), len(STATISTICS))
+    rows = [tile_statistics(terrain) for terrain in terrains]
+    return np.array([[row[name] for name in STATISTICS] for row in rows], dtype=np.float64).reshape(
+        len(terrains), len(STATISTICS))
 
 
 def wasserstein_1d(first: np.ndarray, second: np.ndarray) -> float:
