@@ -69,7 +69,11 @@ def check_sizes(args: argparse.Namespace) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from mesa.evaluation.prompt_cases import FORM_LANDFORMS
-    from mesa.evaluation.references import SYNTHETIC, majortom_reference, synthetic_reference
+    from mesa.evaluation.references import (
+        SYNTHETIC,
+        majortom_reference,
+        synthetic_reference,
+    )
     from mesa.evaluation.report import write_scorecard
     from mesa.evaluation.scorecard import ISSUE_PROMPTS, Plan, run_scorecard
     from mesa.evaluation.sheets import SHEET_BIOMES

@@ -29,7 +29,12 @@ import numpy as np
 
 from mesa.evaluation.elevation_statistics import relief_m
 from mesa.evaluation.image_statistics import aridity, greenness, snow_cover
-from mesa.evaluation.prompt_cases import FORM_LANDFORMS, LANDFORM_ORDER, WINTER_MONTH, PromptCase
+from mesa.evaluation.prompt_cases import (
+    FORM_LANDFORMS,
+    LANDFORM_ORDER,
+    WINTER_MONTH,
+    PromptCase,
+)
 from mesa.terrain import Terrain
 
 MEASURES = ("relief_m", "greenness", "aridity", "snow_cover")

@@ -31,7 +31,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from mesa.evaluation.elevation_statistics import ELEVATION_STATISTICS, elevation_statistics
+from mesa.evaluation.elevation_statistics import (
+    ELEVATION_STATISTICS,
+    elevation_statistics,
+)
 from mesa.evaluation.image_statistics import IMAGE_STATISTICS, image_statistics
 from mesa.terrain import Terrain
 

@@ -108,7 +108,7 @@ def majortom_reference(root: Path, tiles: int, pool: int, resolution: int, meter
     if factor < 1 or abs(factor - round(factor)) > 1e-6:
         raise UserError(f"a Major TOM reference needs a model whose metres per pixel are a whole multiple of "
                         f"{S2_METERS_PER_PIXEL:g} (Sentinel-2's); this one has {meters_per_pixel:g}")
-    factor = int(round(factor))
+    factor = round(factor)
     collections = {name: root / f"Core-{name}" for name in ("S2L2A", "DEM", "S2L1C")}
     for name in ("S2L2A", "DEM"):
         if not collections[name].is_dir():

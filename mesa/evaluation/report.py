@@ -45,88 +45,104 @@ def _table(header: list[str], rows: list[list]) -> list[str]:
 
 def markdown(card: dict, sheets: list[str]) -> str:
     """The human-readable scorecard: headline figures, then one section per measurement."""
-    realism, adherence = card["realism"], card["adherence"]
-    lines = [f"# Scorecard: {card['model']}", "",
-             f"Reference: {card['reference'].get('source')} ({card['reference'].get('split')} split, "
-             f"{card['plan']['tiles']} tiles); settings: {card['settings']['sampler']}, {card['settings']['steps']} "
-             f"steps, guidance {card['settings']['guidance']}; {card['plan']['seeds']} seeds per prompt; "
-             f"{card['plan']['terrains_generated']} terrains generated in {card['run_seconds'] / 60:.1f} min.", "",
-             "## Headline", ""]
+    settings, plan = card["settings"], card["plan"]
+    summary = (f"Reference: {card['reference'].get('source')} ({card['reference'].get('split')} split, "
+               f"{plan['tiles']} tiles); settings: {settings['sampler']}, {settings['steps']} steps, guidance "
+               f"{settings['guidance']}; {plan['seeds']} seeds per prompt; {plan['terrains_generated']} terrains "
+               f"generated in {card['run_seconds'] / 60:.1f} min.")
+    lines = [f"# Scorecard: {card['model']}", "", summary, "", "## Headline", ""]
     lines += _table(["figure", "value"], headline_rows(card))
-    lines += ["", "## Realism against the noise floor", "",
-              f"Distance {_number(realism['distance'])} ± {_number(realism['distance_spread'])}, noise floor "
-              f"{_number(realism['noise_floor'])} ± {_number(realism['noise_floor_spread'])} (± spread over "
-              f"{realism['partitions']} partitions; halves of {realism['set_size']} tiles; 1 = one reference "
-              "standard deviation).", ""]
-    lines += _table(["statistic", "distance", "noise floor", "generated mean", "reference mean"],
-                    [[name, t["distance"], t["noise_floor"], t["generated_mean"], t["reference_mean"]]
-                     for name, t in realism["terms"].items()])
-    lines += ["", "## Prompt adherence", ""]
-    if card.get("elevation") == "relative":
-        lines += ["Note: this model's elevation is relative (0..1) and its metres come from the landform the "
-                  "prompt names (assets/vocab/landforms.json), so the relief ratios below show that table, not "
-                  "the model.", ""]
-    for form, effect in adherence["landform"].items():
-        lines += [f"Landform, form `{form}` (e.g. \"{effect['example_prompt']}\"): relief(mountains) / "
-                  f"relief(plains) >= 3 for {effect['biomes_with_ratio_at_least_target']} of {effect['biomes']} "
-                  f"biome(s); ratio min / median / max {_number(effect['ratio_min'], 2)} / "
-                  f"{_number(effect['ratio_median'], 2)} / {_number(effect['ratio_max'], 2)}"
-                  + (f"; full ordering in {effect['biomes_with_full_ordering']}" if "biomes_with_full_ordering"
-                     in effect else "") + ".", ""]
-    full = adherence["landform"].get("full")
-    if full:
-        landforms = list(next(iter(full["relief_m"].values())))
-        lines += _table(["biome (four-part prompt)", *[f"{lf} m" for lf in landforms], "mountains / plains"],
-                        [[biome, *relief.values(), full["ratio_mountains_to_plains"][biome]]
-                         for biome, relief in full["relief_m"].items()])
-        lines.append("")
-    contrasts = adherence.get("biome", {}).get("contrasts", {})
-    season = adherence.get("season", {})
-    effects = [[f"{name}: {c['high']} - {c['low']}", c["mean"], c["std"], c["mean_in_reference_sd"],
-                c["share_positive"], c["holds"]] for name, c in contrasts.items()]
-    effects += [[f"season: {name}", s["mean"], s["std"], s["mean_in_reference_sd"], s["share_positive"], s["holds"]]
-                for name, s in season.items() if isinstance(s, dict) and "mean" in s]
-    if effects:
-        lines += _table(["effect (paired by seed)", "mean", "std", "mean / reference sd", "share > 0", "holds"],
-                        effects)
-        lines.append("")
-    lines += ["Checks: " + ", ".join(f"{name} {'pass' if ok else 'FAIL'}" for name, ok in adherence["checks"].items()),
-              "", "## Example prompts", ""]
-    lines += _table(["prompt", "relief m", "mean elevation m", "greenness", "snow cover"],
-                    [[p, f["relief_m"], f["mean_elevation_m"], f["greenness"], f["snow_cover"]]
-                     for p, f in card["prompts"].items()])
+    lines += realism_lines(card["realism"]) + adherence_lines(card) + example_lines(card["prompts"])
     lines += ["", "## Sheets", ""] + [f"![{name}]({name})" for name in sheets]
     lines += ["", "Reference rows of sheet_reference.png:", ""]
     lines += [f"{k}. {caption}" for k, caption in enumerate(card.get("sheet_reference_captions", []), start=1)]
     return "\n".join(lines) + "\n"
 
 
+def realism_lines(realism: dict) -> list[str]:
+    """The realism section: distance and floor with their spreads, then the per-statistic terms."""
+    text = (f"Distance {_number(realism['distance'])} ± {_number(realism['distance_spread'])}, noise floor "
+            f"{_number(realism['noise_floor'])} ± {_number(realism['noise_floor_spread'])} (± spread over "
+            f"{realism['partitions']} partitions; halves of {realism['set_size']} tiles; 1 = one reference "
+            "standard deviation).")
+    rows = [[name, t["distance"], t["noise_floor"], t["generated_mean"], t["reference_mean"]]
+            for name, t in realism["terms"].items()]
+    return (["", "## Realism against the noise floor", "", text, ""]
+            + _table(["statistic", "distance", "noise floor", "generated mean", "reference mean"], rows))
+
+
+def adherence_lines(card: dict) -> list[str]:
+    """The adherence section: landform effect per form, the relief table, the other effects, checks."""
+    adherence = card["adherence"]
+    lines = ["", "## Prompt adherence", ""]
+    if card.get("elevation") == "relative":
+        lines += [("Note: this model's elevation is relative (0..1) and its metres come from the landform the "
+                   "prompt names (assets/vocab/landforms.json), so the relief ratios below show that table, not "
+                   "the model."), ""]
+    for form, effect in adherence["landform"].items():
+        ordering = (f"; full ordering in {effect['biomes_with_full_ordering']}"
+                    if "biomes_with_full_ordering" in effect else "")
+        lines += [(f"Landform, form `{form}` (e.g. \"{effect['example_prompt']}\"): relief(mountains) / "
+                   f"relief(plains) >= 3 for {effect['biomes_with_ratio_at_least_target']} of {effect['biomes']} "
+                   f"biome(s); ratio min / median / max {_number(effect['ratio_min'], 2)} / "
+                   f"{_number(effect['ratio_median'], 2)} / {_number(effect['ratio_max'], 2)}{ordering}."), ""]
+    full = adherence["landform"].get("full")
+    if full:
+        landforms = list(next(iter(full["relief_m"].values())))
+        rows = [[biome, *relief.values(), full["ratio_mountains_to_plains"][biome]]
+                for biome, relief in full["relief_m"].items()]
+        lines += _table(["biome (four-part prompt)", *[f"{lf} m" for lf in landforms], "mountains / plains"], rows)
+        lines.append("")
+    effects = [[f"{name}: {c['high']} - {c['low']}", c["mean"], c["std"], c["mean_in_reference_sd"],
+                c["share_positive"], c["holds"]] for name, c in adherence.get("biome", {}).get("contrasts", {}).items()]
+    effects += [[f"season: {name}", s["mean"], s["std"], s["mean_in_reference_sd"], s["share_positive"], s["holds"]]
+                for name, s in adherence.get("season", {}).items() if isinstance(s, dict) and "mean" in s]
+    if effects:
+        lines += _table(["effect (paired by seed)", "mean", "std", "mean / reference sd", "share > 0", "holds"],
+                        effects)
+        lines.append("")
+    checks = ", ".join(f"{name} {'pass' if ok else 'FAIL'}" for name, ok in adherence["checks"].items())
+    return [*lines, f"Checks: {checks}"]
+
+
+def example_lines(prompts: dict) -> list[str]:
+    """The example prompts' figures (means over seeds)."""
+    rows = [[p, f["relief_m"], f["mean_elevation_m"], f["greenness"], f["snow_cover"]] for p, f in prompts.items()]
+    if not rows:
+        return []
+    return ["", "## Example prompts", ""] + _table(["prompt", "relief m", "mean elevation m", "greenness",
+                                                    "snow cover"], rows)
+
+
+def _with_baseline(value, baseline, reference=None, digits: int = 2) -> str:
+    """"value (baseline)" or "value (baseline) / reference"."""
+    text = f"{_number(value, digits)} ({_number(baseline, digits)})"
+    return text if reference is None else f"{text} / {_number(reference, digits)}"
+
+
 def headline_rows(card: dict) -> list[list]:
     """[figure, value] rows of the headline table."""
-    realism, coupling, borders = card["realism"], card["coupling"], card["borders"]
-    memo, diversity, speed = card["memorisation"], card["diversity"], card["speed"]
-    full = card["adherence"]["landform"].get("full")
-    rows = [["realism distance / noise floor", f"{_number(realism['distance'])} / {_number(realism['noise_floor'])} "
-             f"({_number(realism['ratio'], 2)}x)"]]
+    realism, borders, speed = card["realism"], card["borders"], card["speed"]
+    generated, reference = card["coupling"]["generated"], card["coupling"]["reference"]
+    memo, full = card["memorisation"], card["adherence"]["landform"].get("full")
+    rows = [["realism distance (noise floor)", _with_baseline(realism["distance"], realism["noise_floor"], digits=3)
+             + f", {_number(realism['ratio'], 2)}x"]]
     if full:
         rows.append(["relief(mountains) >= 3x relief(plains), four-part prompts",
                      f"{full['biomes_with_ratio_at_least_target']} of {full['biomes']} biomes"])
-    rows += [["shading correlation, generated (shuffled) / reference",
-              f"{_number(coupling['generated']['shading'], 2)} ({_number(coupling['generated']['shading_shuffled'], 2)})"
-              f" / {_number(coupling['reference']['shading'], 2)}"],
-             ["distance correlation image-elevation, generated (shuffled) / reference",
-              f"{_number(coupling['generated']['dcor'], 2)} ({_number(coupling['generated']['dcor_shuffled'], 2)})"
-              f" / {_number(coupling['reference']['dcor'], 2)}"],
-             ["border ring step, generated / reference (m)",
-              f"{_number(borders['generated']['ring_step_m'], 1)} / {_number(borders['reference']['ring_step_m'], 1)}"],
-             ["tiles with a corner spike, generated / reference",
-              f"{_number(borders['generated']['corner_spike_share'], 2)} / "
-              f"{_number(borders['reference']['corner_spike_share'], 2)}"],
-             ["closest two seeds differ by (median over prompts, of relief)",
-              f"{_number(diversity['median_elevation_difference'], 3)}"],
-             ["near-copies of training tiles (held-out baseline)",
-              f"{_number(memo['near_copy_share'], 3)} ({_number(memo['held_out_near_copy_share'], 3)})"],
-             ["seconds per terrain (batched)",
-              f"{_number(speed['seconds_per_terrain'], 2)} ({_number(speed['seconds_per_terrain_batched'], 2)}), "
-              f"{speed['threads']} threads"]]
-    return rows
+    return rows + [
+        ["shading correlation, generated (shuffled) / reference",
+         _with_baseline(generated["shading"], generated["shading_shuffled"], reference["shading"])],
+        ["distance correlation image-elevation, generated (shuffled) / reference",
+         _with_baseline(generated["dcor"], generated["dcor_shuffled"], reference["dcor"])],
+        ["border ring step m, generated (reference)",
+         _with_baseline(borders["generated"]["ring_step_m"], borders["reference"]["ring_step_m"], digits=1)],
+        ["tiles with a corner spike, generated (reference)",
+         _with_baseline(borders["generated"]["corner_spike_share"], borders["reference"]["corner_spike_share"])],
+        ["closest two seeds differ by (median over prompts, of relief)",
+         _number(card["diversity"]["median_elevation_difference"])],
+        ["near-copies of training tiles (held-out baseline)",
+         _with_baseline(memo["near_copy_share"], memo["held_out_near_copy_share"], digits=3)],
+        ["seconds per terrain (batched)",
+         _with_baseline(speed["seconds_per_terrain"], speed["seconds_per_terrain_batched"]) + f", {speed['threads']} threads"],
+    ]

@@ -23,11 +23,26 @@ from mesa.evaluation.borders import border_artefacts
 from mesa.evaluation.coupling import coupling
 from mesa.evaluation.diversity import diversity
 from mesa.evaluation.elevation_statistics import relief_m
-from mesa.evaluation.generation import Generator, TerrainModel, seconds_per_terrain
+from mesa.evaluation.generation import (
+    Generator,
+    Request,
+    TerrainModel,
+    seconds_per_terrain,
+)
 from mesa.evaluation.image_statistics import aridity, greenness, snow_cover
 from mesa.evaluation.memorisation import descriptors, memorisation
-from mesa.evaluation.prompt_cases import FORM_LANDFORMS, landform_cases, season_cases
-from mesa.evaluation.realism import DEFAULT_PARTITIONS, STATISTICS, realism, statistics_table
+from mesa.evaluation.prompt_cases import (
+    FORM_LANDFORMS,
+    PromptCase,
+    landform_cases,
+    season_cases,
+)
+from mesa.evaluation.realism import (
+    DEFAULT_PARTITIONS,
+    STATISTICS,
+    realism,
+    statistics_table,
+)
 from mesa.evaluation.references import ReferenceSet
 from mesa.evaluation.sheets import adherence_sheet, prompts_sheet, reference_sheet
 from mesa.limits import check_memory
@@ -86,7 +101,7 @@ def sheet_seeds(row: int, seeds: int) -> tuple[int, ...]:
     return (row, *(row + k * SHEET_SEED_STRIDE for k in range(1, seeds)))
 
 
-def check_run_memory(model: TerrainModel, reference: ReferenceSet, plan: Plan, terrain_count: int) -> None:
+def check_run_memory(model: TerrainModel, reference: ReferenceSet, terrain_count: int) -> None:
     """Refuse a run whose terrains would not fit in memory (one line, with what to change)."""
     pixels = model.native_size**2
     estimate = (terrain_count + len(reference.terrains)) * pixels * BYTES_PER_PIXEL * 1.5
@@ -94,36 +109,56 @@ def check_run_memory(model: TerrainModel, reference: ReferenceSet, plan: Plan, t
                  "use fewer --tiles or --seeds")
 
 
+def plan_requests(reference: ReferenceSet, cases: Sequence[PromptCase], plan: Plan) -> list[Request]:
+    """Every (prompt, seeds) a run needs: reference captions (tile i, seed i), the sheet rows' other
+    seeds, the adherence cases and the example prompts (seeds 0..seeds-1)."""
+    seeds = tuple(range(plan.seeds))
+    rows = reference.terrains[:plan.sheet_rows]
+    return ([(t.prompt, (i,)) for i, t in enumerate(reference.terrains)]
+            + [(t.prompt, sheet_seeds(i, plan.seeds)) for i, t in enumerate(rows)]
+            + [(c.prompt, seeds) for c in cases] + [(p, seeds) for p in plan.prompts])
+
+
 def run_scorecard(model: TerrainModel, reference: ReferenceSet, settings: SamplingDefaults | None = None,
                   plan: Plan = Plan(), log: Callable[[str], None] | None = None) -> ScorecardRun:
     """Generate what `plan` needs with `model` and measure it against `reference`."""
     if plan.seeds < 2:
         raise ValueError(f"the scorecard needs at least 2 seeds per prompt, got {plan.seeds}")
-    settings = settings or model.defaults
-    say = log or (lambda line: None)
-    started = time.perf_counter()
+    if not plan.forms and not plan.season and not plan.prompts:
+        raise ValueError("the plan measures no prompt: give forms, season or example prompts")
+    settings, say, started = settings or model.defaults, log or (lambda line: None), time.perf_counter()
     cases = landform_cases(plan.forms, plan.biome_ids) + (season_cases() if plan.season else [])
-    seeds = tuple(range(plan.seeds))
-    rows = reference.terrains[:plan.sheet_rows]
-    requests = ([(t.prompt, (i,)) for i, t in enumerate(reference.terrains)]
-                + [(t.prompt, sheet_seeds(i, plan.seeds)) for i, t in enumerate(rows)]
-                + [(c.prompt, seeds) for c in cases] + [(p, seeds) for p in plan.prompts])
+    requests = plan_requests(reference, cases, plan)
     planned = len({(prompt, seed) for prompt, request_seeds in requests for seed in request_seeds})
-    check_run_memory(model, reference, plan, planned)
+    check_run_memory(model, reference, planned)
     say(f"generating {planned} terrains with {model.model_id} ({settings.sampler}, {settings.steps} steps, "
         f"guidance {settings.guidance})")
     generator = Generator(model, settings, say)
     generator.make(requests)
+    say("measuring")
+    scorecard = measure(model, reference, cases, plan, generator)
+    say("timing single terrains")
+    speed_prompt = plan.prompts[0] if plan.prompts else reference.terrains[0].prompt
+    scorecard["speed"] = {
+        "seconds_per_terrain": seconds_per_terrain(model, settings, speed_prompt, plan.speed_repeats),
+        "seconds_per_terrain_batched": generator.seconds_per_terrain(),
+        "threads": torch.get_num_threads(), "machine": platform.machine(), "processor": platform.processor()}
+    scorecard["run_seconds"] = time.perf_counter() - started
+    return ScorecardRun(json_ready(scorecard), make_sheets(reference, cases, plan, generator))
 
+
+def measure(model: TerrainModel, reference: ReferenceSet, cases: Sequence[PromptCase], plan: Plan,
+            generator: Generator) -> dict:
+    """Every section of the scorecard but speed, from the terrains the generator made."""
+    seeds = tuple(range(plan.seeds))
     generated = [generator.terrains(t.prompt, [i])[0] for i, t in enumerate(reference.terrains)]
     by_prompt = {c.prompt: generator.terrains(c.prompt, seeds) for c in cases}
     examples = {p: generator.terrains(p, seeds) for p in plan.prompts}
-    say("measuring")
-    scorecard = {
+    return {
         "model": model.model_id,
         "elevation": elevation_mode(model),
         "reference": reference.description,
-        "settings": asdict(settings),
+        "settings": asdict(generator.settings),
         "plan": {"tiles": len(reference.terrains), "seeds": plan.seeds, "partitions": plan.partitions,
                  "forms": list(plan.forms), "season": plan.season, "terrains_generated": generator.count},
         "realism": realism_section(generated, reference.terrains, plan.partitions),
@@ -134,21 +169,23 @@ def run_scorecard(model: TerrainModel, reference: ReferenceSet, settings: Sampli
         "borders": {"generated": asdict(border_artefacts(generated)),
                     "reference": asdict(border_artefacts(reference.terrains))},
         "prompts": {prompt: example_figures(terrains) for prompt, terrains in examples.items()},
-        "sheet_reference_captions": [t.prompt for t in rows],
+        "sheet_reference_captions": [t.prompt for t in reference.terrains[:plan.sheet_rows]],
     }
-    say("timing single terrains")
-    speed_prompt = plan.prompts[0] if plan.prompts else reference.terrains[0].prompt
-    scorecard["speed"] = {
-        "seconds_per_terrain": seconds_per_terrain(model, settings, speed_prompt, plan.speed_repeats),
-        "seconds_per_terrain_batched": generator.seconds_per_terrain(),
-        "threads": torch.get_num_threads(), "machine": platform.machine(), "processor": platform.processor()}
-    scorecard["run_seconds"] = time.perf_counter() - started
+
+
+def make_sheets(reference: ReferenceSet, cases: Sequence[PromptCase], plan: Plan,
+                generator: Generator) -> dict[str, np.ndarray]:
+    """The contact sheets of a run (sheets.py), by file name."""
+    seeds = tuple(range(plan.seeds))
+    rows = reference.terrains[:plan.sheet_rows]
     sheets = {"sheet_reference.png": reference_sheet(rows, [generator.terrains(t.prompt, sheet_seeds(i, plan.seeds))
-                                                            for i, t in enumerate(rows)]),
-              "sheet_adherence.png": adherence_sheet(cases, by_prompt)}
-    if examples:
-        sheets["sheet_prompts.png"] = prompts_sheet([t for terrains in examples.values() for t in terrains])
-    return ScorecardRun(json_ready(scorecard), sheets)
+                                                            for i, t in enumerate(rows)])}
+    if cases:
+        sheets["sheet_adherence.png"] = adherence_sheet(cases, {c.prompt: generator.terrains(c.prompt, seeds)
+                                                                for c in cases})
+    if plan.prompts:
+        sheets["sheet_prompts.png"] = prompts_sheet([t for p in plan.prompts for t in generator.terrains(p, seeds)])
+    return sheets
 
 
 def elevation_mode(model: TerrainModel) -> str:

@@ -8,7 +8,13 @@ import numpy as np
 import pytest
 
 from mesa.data.synthetic.generate import generate_tile
-from mesa.data.synthetic.params import BIOME_SETTINGS, MONTHS, SyntheticParams, biome_phrases, landform_relief
+from mesa.data.synthetic.params import (
+    BIOME_SETTINGS,
+    MONTHS,
+    SyntheticParams,
+    biome_phrases,
+    landform_relief,
+)
 from mesa.geometry.shading import SUN_ALTITUDE_DEG, SUN_AZIMUTH_DEG, hillshade
 from mesa.pipeline.pipeline import SamplingDefaults
 from mesa.terrain import GenerationSettings, Terrain

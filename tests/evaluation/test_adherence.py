@@ -7,10 +7,21 @@ import numpy as np
 import pytest
 
 from mesa.data.synthetic.params import BIOME_SETTINGS
-from mesa.evaluation.adherence import (MEASURES, adherence, eta_squared, measure_prompts, reference_spread,
-                                       spread)
-from mesa.evaluation.prompt_cases import (FORM_LANDFORMS, LANDFORM_ORDER, biome_places, landform_cases,
-                                          season_cases)
+from mesa.evaluation.adherence import (
+    MEASURES,
+    adherence,
+    eta_squared,
+    measure_prompts,
+    reference_spread,
+    spread,
+)
+from mesa.evaluation.prompt_cases import (
+    FORM_LANDFORMS,
+    LANDFORM_ORDER,
+    biome_places,
+    landform_cases,
+    season_cases,
+)
 from tests.evaluation.conftest import PromptBlindModel, SyntheticWorldModel
 
 BIOMES = (1, 13, 15)  # tropical rainforests, deserts, rock and ice

@@ -5,9 +5,19 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from mesa.evaluation.borders import CORNER_SPIKE_RELIEFS, border_artefacts, corner_spike_reliefs, ring_step_m
+from mesa.evaluation.borders import (
+    CORNER_SPIKE_RELIEFS,
+    border_artefacts,
+    corner_spike_reliefs,
+    ring_step_m,
+)
 from mesa.evaluation.diversity import diversity, mean_pairwise_rmse_m, seed_difference
-from mesa.evaluation.memorisation import descriptor, descriptors, memorisation, nearest_distances
+from mesa.evaluation.memorisation import (
+    descriptor,
+    descriptors,
+    memorisation,
+    nearest_distances,
+)
 from tests.evaluation.conftest import make_terrain
 from tests.evaluation.test_statistics import power_law_surface
 

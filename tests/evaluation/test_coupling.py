@@ -5,8 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from mesa.evaluation.coupling import (block_means, coupling, distance_correlation, image_elevation_dcor,
-                                      shading_correlation, shuffled_partner)
+from mesa.evaluation.coupling import (
+    block_means,
+    coupling,
+    distance_correlation,
+    image_elevation_dcor,
+    shading_correlation,
+    shuffled_partner,
+)
 from tests.evaluation.conftest import METERS_PER_PIXEL, make_terrain, shaded_terrain
 from tests.evaluation.test_statistics import power_law_surface
 

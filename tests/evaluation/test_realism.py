@@ -6,7 +6,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from mesa.evaluation.realism import STATISTICS, realism, statistics_table, wasserstein_1d
+from mesa.evaluation.realism import (
+    STATISTICS,
+    realism,
+    statistics_table,
+    wasserstein_1d,
+)
 
 NAMES = ("a", "b", "c")
 

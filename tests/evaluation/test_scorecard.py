@@ -13,7 +13,11 @@ from mesa.evaluation.references import synthetic_reference
 from mesa.evaluation.report import write_scorecard
 from mesa.evaluation.scorecard import Plan, run_scorecard, sheet_seeds
 from mesa.pipeline.pipeline import SamplingDefaults
-from tests.evaluation.conftest import PromptBlindModel, ReferenceCopyModel, SyntheticWorldModel
+from tests.evaluation.conftest import (
+    PromptBlindModel,
+    ReferenceCopyModel,
+    SyntheticWorldModel,
+)
 
 SMALL = Plan(seeds=2, partitions=20, sheet_rows=3, forms=("landform",), season=False,
              prompts=("A Sentinel-2 image of hills",), speed_repeats=1)

@@ -7,9 +7,22 @@ import math
 import numpy as np
 import pytest
 
-from mesa.evaluation.elevation_statistics import (ELEVATION_STATISTICS, elevation_statistics, hypsometric_integral,
-                                                  laplacian_per_m, relief_m, ruggedness_m)
-from mesa.evaluation.image_statistics import IMAGE_STATISTICS, aridity, greenness, image_statistics, sharpness, snow_cover
+from mesa.evaluation.elevation_statistics import (
+    ELEVATION_STATISTICS,
+    elevation_statistics,
+    hypsometric_integral,
+    laplacian_per_m,
+    relief_m,
+    ruggedness_m,
+)
+from mesa.evaluation.image_statistics import (
+    IMAGE_STATISTICS,
+    aridity,
+    greenness,
+    image_statistics,
+    sharpness,
+    snow_cover,
+)
 from mesa.evaluation.spectrum import periodic_component, spectral_slope
 
 MPP = 30.0
