@@ -60,7 +60,7 @@ def measure_prompts(terrains_by_prompt: Mapping[str, Sequence[Terrain]]) -> dict
     return {prompt: np.stack([measure(t) for t in terrains]) for prompt, terrains in terrains_by_prompt.items()}
 
 
-def spread(values: np.ndarray, reference_sd: float | None = None) -> dict[str, float]:
+def spread(values: np.ndarray, reference_sd: float | None = None) -> dict:
     """Mean, standard deviation, min, max and share > 0 of paired differences; with the measure's
     reference standard deviation, the mean in those units and whether the effect holds (above)."""
     values = np.asarray(values, np.float64).ravel()
@@ -102,7 +102,7 @@ def landform_effect(cases: Sequence[PromptCase], measured: Measured, form: str) 
         ordered += bool(np.all(np.diff([relief[label][landform] for landform in landforms]) > 0))
     values = np.array(list(ratios.values()))
     result = {
-        "example_prompt": next(c.prompt for c in cases if c.form == form),
+        "example_prompt": next(c.prompt for c in cases if c.kind == "landform" and c.form == form),
         "relief_m": relief,
         "ratio_mountains_to_plains": ratios,
         "ratio_min": float(values.min()), "ratio_median": float(np.median(values)), "ratio_max": float(values.max()),

@@ -56,8 +56,9 @@ class BorderResult:
 
     Attributes:
         ring_step_m: mean over tiles of the ring step, metres (positive: raised rim).
-        ring_step_abs_m: mean absolute ring step, metres.
-        ring_step_reliefs: mean over tiles of ring step / relief.
+        ring_step_abs_m: mean absolute ring step, metres (a rim up in one tile and down in
+            another does not cancel: the figure to compare with the reference's).
+        ring_step_abs_reliefs: mean over tiles of |ring step| / relief.
         corner_spike_reliefs: mean corner spike, reliefs.
         corner_spike_share: share of tiles with a corner spike above CORNER_SPIKE_RELIEFS.
         tiles: tiles measured.
@@ -65,7 +66,7 @@ class BorderResult:
 
     ring_step_m: float
     ring_step_abs_m: float
-    ring_step_reliefs: float
+    ring_step_abs_reliefs: float
     corner_spike_reliefs: float
     corner_spike_share: float
     tiles: int
@@ -78,5 +79,5 @@ def border_artefacts(terrains: Sequence[Terrain], ring_px: int = RING_PX) -> Bor
     steps = np.array([ring_step_m(t.elevation_m, ring_px) for t in terrains])
     reliefs = np.array([max(relief_m(t.elevation_m), _MIN_RELIEF_M) for t in terrains])
     spikes = np.array([corner_spike_reliefs(t.elevation_m, ring_px) for t in terrains])
-    return BorderResult(float(steps.mean()), float(np.abs(steps).mean()), float((steps / reliefs).mean()),
+    return BorderResult(float(steps.mean()), float(np.abs(steps).mean()), float((np.abs(steps) / reliefs).mean()),
                         float(spikes.mean()), float(np.mean(spikes > CORNER_SPIKE_RELIEFS)), len(terrains))
