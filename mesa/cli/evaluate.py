@@ -33,7 +33,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                       help="training tiles searched for near-copies (default 500)")
     size.add_argument("--partitions", type=int, default=200, help="random halvings of the realism protocol")
     size.add_argument("--quick", action="store_true",
-                      help="five biomes, no dropped-part forms, no season prompts (about a quarter of the run)")
+                      help="five biomes, four-part prompts only, no season prompts (about 40 %% of the terrains)")
     size.add_argument("--workers", type=int, default=2, help="processes preparing the synthetic reference")
     reference = parser.add_argument_group("reference")
     reference.add_argument("--reference-seed", type=int, default=0, help="synthetic world seed (the recipe's: 0)")
@@ -85,7 +85,8 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(f"--reference must be \"synthetic\" or a Major TOM folder; {args.reference} is neither")
     pipe = load_chosen_model(args)
     defaults = pipe.defaults
-    settings = SamplingDefaults(args.sampler or defaults.sampler, args.steps or defaults.steps,
+    settings = SamplingDefaults(defaults.sampler if args.sampler is None else args.sampler,
+                                defaults.steps if args.steps is None else args.steps,
                                 defaults.guidance if args.guidance is None else args.guidance)
     print(f"preparing the reference ({args.tiles} held-out tiles, {args.pool} training tiles)")
     if args.reference == SYNTHETIC:
