@@ -144,5 +144,6 @@ def headline_rows(card: dict) -> list[list]:
         ["near-copies of training tiles (held-out baseline)",
          _with_baseline(memo["near_copy_share"], memo["held_out_near_copy_share"], digits=3)],
         ["seconds per terrain (batched)",
-         _with_baseline(speed["seconds_per_terrain"], speed["seconds_per_terrain_batched"]) + f", {speed['threads']} threads"],
+         (_with_baseline(speed["seconds_per_terrain"], speed["seconds_per_terrain_batched"])
+          + f", {speed['threads']} threads, load average {_number(speed['load_average_1min'], 1)}")],
     ]

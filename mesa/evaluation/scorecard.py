@@ -10,6 +10,7 @@ contact sheets (report.py writes them).
 
 from __future__ import annotations
 
+import os
 import platform
 import time
 from collections.abc import Callable, Sequence
@@ -142,7 +143,8 @@ def run_scorecard(model: TerrainModel, reference: ReferenceSet, settings: Sampli
     scorecard["speed"] = {
         "seconds_per_terrain": seconds_per_terrain(model, settings, speed_prompt, plan.speed_repeats),
         "seconds_per_terrain_batched": generator.seconds_per_terrain(),
-        "threads": torch.get_num_threads(), "machine": platform.machine(), "processor": platform.processor()}
+        "threads": torch.get_num_threads(), "cpus": os.cpu_count(), "load_average_1min": os.getloadavg()[0],
+        "machine": platform.machine()}
     scorecard["run_seconds"] = time.perf_counter() - started
     return ScorecardRun(json_ready(scorecard), make_sheets(reference, cases, plan, generator))
 
