@@ -16,6 +16,7 @@ COMMANDS = {
     "train": ("mesa.cli.train", "train or fine-tune the MESA UNet"),
     "train-vae": ("mesa.cli.train_vae", "train or fine-tune the autoencoder"),
     "synthetic": ("mesa.cli.synthetic", "preview the synthetic training world (tiles, captions, contact sheet)"),
+    "evaluate": ("mesa.cli.evaluate", "score a model: realism against a noise floor, prompt adherence, coupling"),
 }
 
 

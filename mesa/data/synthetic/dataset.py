@@ -1,4 +1,11 @@
-"""`SyntheticTerrainDataset`: procedurally generated TerrainSamples, deterministic per (seed, index)."""
+"""`SyntheticTerrainDataset`: procedurally generated TerrainSamples, deterministic per (seed, index).
+
+Held-out split: tile `k` of the synthetic world `seed` has the grid cell "synthetic-{seed}-{k}"
+and belongs to "val" when `mesa.data.split.is_held_out` says so (the SHA-256 rule Major TOM cells
+use, ~10 %). A dataset of split "train" (the default, what training reads) or "val" numbers the
+tiles of its split 0, 1, 2, ...: sample i is the i-th tile of the world in that split, so no
+"train" dataset of any length ever yields a "val" tile.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +14,7 @@ from collections.abc import Iterator
 import numpy as np
 
 from mesa.data.sample import TerrainSample
+from mesa.data.split import HELD_OUT_FRACTION, SPLITS, in_split
 from mesa.data.synthetic.captions import make_caption
 from mesa.data.synthetic.generate import MIN_RESOLUTION, TILE_EXTENT_M, generate_tile
 from mesa.data.synthetic.params import SyntheticParams, sample_params
@@ -16,7 +24,7 @@ from mesa.terrain import GenerationSettings, Terrain
 class SyntheticTerrainDataset:
     """A map-style dataset of synthetic terrain tiles (usable as a torch Dataset).
 
-    Sample i is a pure function of (seed, i, resolution, meters_per_pixel, augment_captions):
+    Sample i is a pure function of (seed, split, i, resolution, meters_per_pixel, augment_captions):
     regenerating it, in any order or process, gives identical arrays and caption.
 
     Args:
@@ -26,6 +34,9 @@ class SyntheticTerrainDataset:
         meters_per_pixel: ground sampling distance; default 7680 / resolution, so a tile always
             covers a 7.68 km Major TOM cell.
         augment_captions: drop caption parts at random as for real training data.
+        split: "train" (default), "val" (the held-out tiles) or "all" (every tile: sample i is
+            tile i of the world, the numbering before the split existed).
+        held_out_fraction: share of the world's tiles in "val".
     """
 
     def __init__(
@@ -35,6 +46,8 @@ class SyntheticTerrainDataset:
         seed: int = 0,
         meters_per_pixel: float | None = None,
         augment_captions: bool = True,
+        split: str = "train",
+        held_out_fraction: float = HELD_OUT_FRACTION,
     ) -> None:
         if not isinstance(resolution, int) or resolution < MIN_RESOLUTION:
             raise ValueError(f"resolution must be an int >= {MIN_RESOLUTION}, got {resolution!r}")
@@ -49,6 +62,13 @@ class SyntheticTerrainDataset:
         self.seed = seed
         self.meters_per_pixel = float(meters_per_pixel or TILE_EXTENT_M / resolution)
         self.augment_captions = augment_captions
+        if split not in SPLITS:
+            raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
+        if not (0.0 < held_out_fraction < 1.0 or (held_out_fraction == 0.0 and split != "val")):
+            raise ValueError(f"held_out_fraction must be in (0, 1) (0 only without a val split), got {held_out_fraction!r}")
+        self.split = split
+        self.held_out_fraction = held_out_fraction
+        self._world_indices = split_indices(seed, length, split, held_out_fraction)
 
     def __len__(self) -> int:
         return self.length
@@ -60,9 +80,13 @@ class SyntheticTerrainDataset:
             raise IndexError(f"index {index} out of range for a dataset of {self.length} samples")
         return int(index) % self.length
 
+    def world_index(self, index: int) -> int:
+        """The world tile number (the k of grid cell "synthetic-{seed}-{k}") of sample `index`."""
+        return int(self._world_indices[self._check_index(index)])
+
     def sample_params(self, index: int) -> SyntheticParams:
         """The typed parameters (biome, landform, country, month, hemisphere, relief...) of sample `index`."""
-        return sample_params(self.seed, self._check_index(index))
+        return sample_params(self.seed, self.world_index(index))
 
     def __getitem__(self, index: int) -> TerrainSample:
         params = self.sample_params(index)
@@ -79,7 +103,7 @@ class SyntheticTerrainDataset:
     def terrain(self, index: int) -> Terrain:
         """Sample `index` as a `Terrain`, the form generated terrains take (for side-by-side
         sheets and the scorecard): rgb as uint8, the unaugmented caption as its prompt, the
-        index as its seed, model id "synthetic"."""
+        world tile number as its seed, model id "synthetic"."""
         params = self.sample_params(index)
         tile = generate_tile(params, self.resolution, self.meters_per_pixel)
         elevation_m = tile.elevation_m.astype(np.float32)
@@ -99,3 +123,20 @@ class SyntheticTerrainDataset:
 
     def __iter__(self) -> Iterator[TerrainSample]:
         return self.iter_samples(0)
+
+
+def grid_cell_of(seed: int, world_index: int) -> str:
+    """The grid cell id of world tile `world_index` (as `SyntheticParams.grid_cell` spells it)."""
+    return f"synthetic-{seed}-{world_index}"
+
+
+def split_indices(seed: int, length: int, split: str, held_out_fraction: float = HELD_OUT_FRACTION) -> np.ndarray:
+    """(length,) int64 world tile numbers of the first `length` tiles of `split`, in order."""
+    if split == "all":
+        return np.arange(length, dtype=np.int64)
+    indices, world_index = [], 0
+    while len(indices) < length:
+        if in_split(grid_cell_of(seed, world_index), split, held_out_fraction):
+            indices.append(world_index)
+        world_index += 1
+    return np.asarray(indices, dtype=np.int64)

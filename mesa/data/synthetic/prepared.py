@@ -5,6 +5,11 @@ training step of a tiny model, so a training run prepares a fixed set of tiles f
 parallel) and every epoch re-reads it. Captions are re-drawn per read position: the four descriptors of a
 tile are stored, and a position-seeded `drop_random_parts` picks which to keep, as the synthetic
 dataset does per index.
+
+Held-out split: `prepare_tiles` prepares the first `count` tiles of one split of the synthetic
+world ("train" by default, see dataset.py) and records each tile's grid cell; `PreparedTiles`
+reads only the tiles of the split it is given ("train" by default), so a training run never
+reads a held-out tile, whatever was prepared.
 """
 
 from __future__ import annotations
@@ -17,49 +22,56 @@ from pathlib import Path
 import numpy as np
 
 from mesa.data.sample import TerrainSample
+from mesa.data.split import HELD_OUT_FRACTION, in_split
 from mesa.data.synthetic.captions import caption_parts
 from mesa.data.synthetic.dataset import SyntheticTerrainDataset
-from mesa.data.synthetic.generate import generate_tile
-from mesa.data.synthetic.params import STREAM_CAPTION
+from mesa.data.synthetic.generate import TILE_EXTENT_M, generate_tile
+from mesa.data.synthetic.params import STREAM_CAPTION, sample_params
 from mesa.prompts import PromptParts, build_prompt, drop_random_parts
 
 ARRAYS = ("rgb", "elevation_m")
 
 
-def _generate(args: tuple[int, int, int]) -> tuple[np.ndarray, np.ndarray, dict, float]:
-    seed, index, resolution = args
-    dataset = SyntheticTerrainDataset(resolution=resolution, length=index + 1, seed=seed)
-    params = dataset.sample_params(index)
-    tile = generate_tile(params, resolution, dataset.meters_per_pixel)
+def _generate(args: tuple[int, int, int]) -> tuple[np.ndarray, np.ndarray, dict, str, float]:
+    seed, world_index, resolution = args
+    params = sample_params(seed, world_index)
+    tile = generate_tile(params, resolution, TILE_EXTENT_M / resolution)
     parts = asdict(caption_parts(params))
-    return tile.rgb.astype(np.float16), tile.elevation_m.astype(np.float32), parts, tile.meters_per_pixel
+    return (tile.rgb.astype(np.float16), tile.elevation_m.astype(np.float32), parts, params.grid_cell,
+            tile.meters_per_pixel)
 
 
-def prepare_tiles(directory: str | Path, count: int, seed: int, resolution: int, workers: int = 2) -> Path:
-    """Generate synthetic tiles 0..count-1 of the dataset `seed` into `directory` (skipped if done).
+def prepare_tiles(directory: str | Path, count: int, seed: int, resolution: int, workers: int = 2,
+                  split: str = "train") -> Path:
+    """Generate the first `count` tiles of `split` of the synthetic world `seed` into `directory`
+    (skipped if done).
 
     Writes rgb.npy (count, H, W, 3) float16 in [0, 1], elevation_m.npy (count, H, W) float32
-    metres, and tiles.json (caption parts per tile, meters_per_pixel, seed, resolution).
+    metres, and tiles.json (caption parts and grid cell per tile, meters_per_pixel, seed,
+    resolution, split).
     """
     directory = Path(directory)
     index_file = directory / "tiles.json"
     if index_file.is_file():
         info = json.loads(index_file.read_text(encoding="utf-8"))
-        if (info["count"], info["seed"], info["resolution"]) == (count, seed, resolution):
+        if (info["count"], info["seed"], info["resolution"], info.get("split")) == (count, seed, resolution, split):
             return directory
+    world = SyntheticTerrainDataset(resolution=resolution, length=count, seed=seed, split=split)
     directory.mkdir(parents=True, exist_ok=True)
     rgb = np.zeros((count, resolution, resolution, 3), np.float16)
     elevation_m = np.zeros((count, resolution, resolution), np.float32)
-    parts, meters_per_pixel = [], None
+    parts, grid_cells, meters_per_pixel = [], [], None
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        jobs = ((seed, index, resolution) for index in range(count))
-        for index, (tile_rgb, tile_elevation, tile_parts, mpp) in enumerate(pool.map(_generate, jobs, chunksize=16)):
+        jobs = ((seed, world.world_index(index), resolution) for index in range(count))
+        for index, (tile_rgb, tile_elevation, tile_parts, grid_cell, mpp) in enumerate(
+                pool.map(_generate, jobs, chunksize=16)):
             rgb[index], elevation_m[index], meters_per_pixel = tile_rgb, tile_elevation, mpp
             parts.append(tile_parts)
+            grid_cells.append(grid_cell)
     np.save(directory / "rgb.npy", rgb)
     np.save(directory / "elevation_m.npy", elevation_m)
-    info = {"count": count, "seed": seed, "resolution": resolution, "meters_per_pixel": meters_per_pixel,
-            "parts": parts}
+    info = {"count": count, "seed": seed, "resolution": resolution, "split": split,
+            "meters_per_pixel": meters_per_pixel, "parts": parts, "grid_cells": grid_cells}
     index_file.write_text(json.dumps(info) + "\n", encoding="utf-8")
     return directory
 
@@ -67,29 +79,41 @@ def prepare_tiles(directory: str | Path, count: int, seed: int, resolution: int,
 class PreparedTiles:
     """A TerrainSample source over prepared tiles, read by global position (see training/data.py).
 
-    Position p reads tile p % count; its caption keeps a random subset of the tile's four parts,
-    seeded by (seed, p), so each epoch pairs a tile with other captions.
+    Position p reads tile p % len of the split's tiles; its caption keeps a random subset of the
+    tile's four parts, seeded by (seed, p), so each epoch pairs a tile with other captions.
 
     Args:
         crop: side of a random square crop in pixels (None: whole tiles). The crop corner is
             seeded by (seed, p); the VAE trains on crops to save compute.
+        split: read only the prepared tiles of this split: "train" (default), "val" or "all".
+        held_out_fraction: share of the world's tiles in "val" (as when they were prepared).
     """
 
-    def __init__(self, directory: str | Path, seed: int = 0, crop: int | None = None):
+    def __init__(self, directory: str | Path, seed: int = 0, crop: int | None = None, split: str = "train",
+                 held_out_fraction: float = HELD_OUT_FRACTION):
         directory = Path(directory)
         info = json.loads((directory / "tiles.json").read_text(encoding="utf-8"))
+        if "grid_cells" not in info:
+            raise ValueError(f"{directory} was prepared before tiles recorded their grid cells (the held-out "
+                             "split needs them); prepare it again with prepare_tiles")
         self.rgb = np.load(directory / "rgb.npy", mmap_mode="r")
         self.elevation_m = np.load(directory / "elevation_m.npy", mmap_mode="r")
-        self.parts = [PromptParts(**parts) for parts in info["parts"]]
+        self.tiles = [index for index, cell in enumerate(info["grid_cells"])
+                      if in_split(cell, split, held_out_fraction)]
+        if not self.tiles:
+            raise ValueError(f"{directory} holds no tile of the {split!r} split (it was prepared as "
+                             f"{info.get('split')!r})")
+        self.grid_cells = [info["grid_cells"][index] for index in self.tiles]
+        self.parts = [PromptParts(**info["parts"][index]) for index in self.tiles]
         self.meters_per_pixel = float(info["meters_per_pixel"])
         self.resolution = int(info["resolution"])
-        self.seed = seed
+        self.seed, self.split = seed, split
         if crop is not None and not 8 <= crop <= self.resolution:
             raise ValueError(f"crop must be 8..{self.resolution} pixels, got {crop}")
         self.crop = crop
 
     def __len__(self) -> int:
-        return len(self.parts)
+        return len(self.tiles)
 
     def sample_at(self, position: int) -> TerrainSample:
         index = position % len(self)
@@ -99,13 +123,14 @@ class PreparedTiles:
         if self.crop is not None:
             top, left = rng.integers(0, self.resolution - self.crop + 1, size=2)
             rows, cols = slice(top, top + self.crop), slice(left, left + self.crop)
-        elevation_m = np.asarray(self.elevation_m[index, rows, cols], dtype=np.float32)
+        stored = self.tiles[index]
+        elevation_m = np.asarray(self.elevation_m[stored, rows, cols], dtype=np.float32)
         return TerrainSample(
-            rgb=np.asarray(self.rgb[index, rows, cols], dtype=np.float32),
+            rgb=np.asarray(self.rgb[stored, rows, cols], dtype=np.float32),
             elevation_m=elevation_m,
             valid_mask=np.ones(elevation_m.shape, dtype=bool),
             caption=caption,
-            grid_cell=f"synthetic-tile-{index}",
+            grid_cell=self.grid_cells[index],
             meters_per_pixel=self.meters_per_pixel,
         )
 
