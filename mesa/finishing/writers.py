@@ -33,7 +33,7 @@ import numpy as np
 from mesa.errors import UserError
 from mesa.finishing.masks import MASKS, check_unit_range, quantise_mask
 from mesa.finishing.materials import MaterialWeights, quantise_weights
-from mesa.finishing.resample import resample_maps
+from mesa.geometry.resample import resample_bilinear
 
 UNITY_ALPHAMAP_SIZES = (16, 4096)
 """Smallest and largest Unity alphamap (Control Texture) resolution; it must be a power of two."""
@@ -84,7 +84,7 @@ class LayerFiles:
 
 def write_unreal_layers(weights: MaterialWeights, folder: Path, stem: str, size: tuple[int, int]) -> LayerFiles:
     """One 8-bit greyscale PNG per layer at the landscape size `size` (rows, columns)."""
-    quantised = quantise_weights(resample_maps(weights.weights, *size))
+    quantised = quantise_weights(resample_bilinear(weights.weights, *size, dtype=np.float32))
     files = tuple(
         _write_png(quantised[k], folder / f"{stem}_layer_{name}.png", "weight_map", "png8",
                    f"Unreal landscape layer '{name}': 0..255 weight, layers sum to 255")
@@ -102,7 +102,7 @@ def write_unreal_layers(weights: MaterialWeights, folder: Path, stem: str, size:
 def write_unity_splats(weights: MaterialWeights, folder: Path, stem: str, size: tuple[int, int]) -> LayerFiles:
     """RGBA alphamaps at the alphamap resolution that goes with a heightmap of `size` (rows, columns)."""
     resolution = unity_alphamap_resolution(size)
-    quantised = quantise_weights(resample_maps(weights.weights, resolution, resolution, texel_centres=True))
+    quantised = quantise_weights(resample_bilinear(weights.weights, resolution, resolution, True, np.float32))
     files = _write_splats(quantised, weights.layers, folder, stem, "Unity alphamap")
     notes = {
         "alphamap_resolution": resolution,
@@ -116,7 +116,7 @@ def write_unity_splats(weights: MaterialWeights, folder: Path, stem: str, size: 
 
 def write_godot_layers(weights: MaterialWeights, folder: Path, stem: str, size: tuple[int, int]) -> LayerFiles:
     """Terrain3D control map (EXR) plus generic RGBA splats, both at the heightmap size `size`."""
-    resampled = resample_maps(weights.weights, *size)
+    resampled = resample_bilinear(weights.weights, *size, dtype=np.float32)
     control = terrain3d_control(resampled)
     path = folder / f"{stem}_control.exr"
     _write_exr_r32(control.view(np.float32), path)
@@ -138,7 +138,7 @@ def write_godot_layers(weights: MaterialWeights, folder: Path, stem: str, size: 
 
 def write_rgba_splats(weights: MaterialWeights, folder: Path, stem: str, size: tuple[int, int]) -> LayerFiles:
     """Generic RGBA splats (four layers per texture, vertex-aligned) at `size` (rows, columns)."""
-    quantised = quantise_weights(resample_maps(weights.weights, *size))
+    quantised = quantise_weights(resample_bilinear(weights.weights, *size, dtype=np.float32))
     files = _write_splats(quantised, weights.layers, folder, stem, "RGBA splat")
     return LayerFiles("none", files, weights.layers, size[1], size[0], {"layer_order": list(weights.layers)})
 
@@ -163,7 +163,8 @@ def write_masks(
     written = []
     for name, mask in masks.items():
         check_unit_range(f"mask {name!r}", mask)
-        resampled = np.clip(resample_maps(mask, *size), 0.0, 1.0)  # bilinear: only float rounding can leave [0, 1]
+        # bilinear never leaves the input's range; only float rounding can step outside [0, 1]
+        resampled = np.clip(resample_bilinear(mask, *size, dtype=np.float32), 0.0, 1.0)
         values = quantise_mask(resampled, bits)
         description = MASKS[name].description if name in MASKS else name
         written.append(_write_png(values, folder / f"{stem}_mask_{name}.png", "mask", f"png{bits}", description))
