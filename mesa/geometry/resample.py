@@ -27,6 +27,7 @@ def resample_bilinear(
     width: int,
     texel_centres: bool = False,
     dtype: type | np.dtype = np.float64,
+    rows: tuple[int, int] | None = None,
 ) -> np.ndarray:
     """(height, width) or (C, height, width) bilinear resample of (H, W) or (C, H, W) maps.
 
@@ -35,6 +36,8 @@ def resample_bilinear(
         height, width: output size; >= 2 each vertex-aligned, >= 1 texel-centred.
         texel_centres: texel-centred layout (Unity alphamaps) instead of vertex-aligned.
         dtype: output element type (float64 for heightmaps, float32 for weights and masks).
+        rows: (first, stop): only these rows of the full (height, width) result, so a writer can
+            work block by block in bounded memory; None: all rows.
     Returns:
         The resampled map(s) as `dtype`; a vertex-aligned resample to the input's own size is the input
         itself when it already has `dtype` (never written to by callers).
@@ -42,14 +45,17 @@ def resample_bilinear(
     values = np.asarray(values)
     stack = values[None] if values.ndim == 2 else values
     in_height, in_width = stack.shape[1:]
-    rows = _positions(in_height, height, texel_centres)
-    columns = _positions(in_width, width, texel_centres)
+    row_positions = _positions(in_height, height, texel_centres)
+    column_positions = _positions(in_width, width, texel_centres)
+    first, stop = (0, height) if rows is None else rows
+    if not 0 <= first < stop <= height:
+        raise ValueError(f"rows {rows} are not a block of {height} rows")
     if (height, width) == (in_height, in_width) and not texel_centres:
-        return np.asarray(values, dtype)
-    grid = np.meshgrid(rows, columns, indexing="ij")
-    out = np.empty((len(stack), height, width), dtype)
+        return np.asarray(values[..., first:stop, :], dtype)
+    grid = np.meshgrid(row_positions[first:stop], column_positions, indexing="ij")
+    out = np.empty((len(stack), stop - first, width), dtype)
     for index, layer in enumerate(stack):
-        ndimage.map_coordinates(np.asarray(layer, np.float64), grid, out[index], order=1, mode="nearest")
+        ndimage.map_coordinates(layer, grid, out[index], order=1, mode="nearest")
     return out[0] if values.ndim == 2 else out
 
 

@@ -104,3 +104,22 @@ def test_masks_are_greyscale_png_at_the_heightmap_size(tmp_path, bits):
     assert files[0].format == f"png{bits}" and "90 degrees" in files[0].description
     with pytest.raises(UserError, match="from 0 to 1"):
         write_masks({"slope": ramp * 2.0}, tmp_path, "tile", (97, 97))
+
+
+@pytest.mark.parametrize("engine", ["unreal", "unity", "godot", "none"])
+def test_writing_in_row_blocks_gives_the_same_files_as_in_one_block(weights, tmp_path, monkeypatch, engine):
+    import mesa.finishing.writers as writers
+
+    mask = {"slope": np.linspace(0.0, 1.0, 97 * 97, dtype=np.float32).reshape(97, 97) ** 2}
+    whole = LAYER_WRITERS[engine](weights, tmp_path, "whole", (129, 129)).files
+    whole += write_masks(mask, tmp_path, "whole", (129, 129), 16)
+    monkeypatch.setattr(writers, "BLOCK_PIXELS", 1000)  # 7 rows per block, the last one shorter
+    assert writers.row_blocks((129, 129))[-1] == (126, 129)
+    blocks = LAYER_WRITERS[engine](weights, tmp_path, "blocks", (129, 129)).files
+    blocks += write_masks(mask, tmp_path, "blocks", (129, 129), 16)
+    for one, other in zip(whole, blocks, strict=True):
+        assert one.path.name.replace("whole", "blocks") == other.path.name
+        if one.format == "exr_r32":
+            np.testing.assert_array_equal(read_single_channel_exr(one.path)[1], read_single_channel_exr(other.path)[1])
+        else:
+            np.testing.assert_array_equal(iio.imread(one.path), iio.imread(other.path))

@@ -37,11 +37,22 @@ def test_a_stack_is_resampled_map_by_map_and_still_sums_to_one():
     np.testing.assert_array_equal(stack[0], resample_bilinear(field, 101, 61, dtype=np.float32))
 
 
-def test_the_same_size_is_the_input_and_too_few_samples_are_refused():
+def test_the_same_size_is_not_copied_and_too_few_samples_are_refused():
     field = np.random.default_rng(3).random((6, 8))
-    assert resample_bilinear(field, 6, 8) is field
+    same = resample_bilinear(field, 6, 8)
+    assert np.shares_memory(same, field) and np.array_equal(same, field)  # no copy
     assert resample_bilinear(field, 6, 8, dtype=np.float32).dtype == np.float32
     with pytest.raises(UserError, match="at least 2"):
         resample_bilinear(field, 1, 8)
     with pytest.raises(UserError, match="0 texels"):
         resample_bilinear(field, 0, 8, texel_centres=True)
+
+
+def test_a_block_of_rows_is_those_rows_of_the_whole():
+    field = np.random.default_rng(4).random((3, 19, 23))
+    whole = resample_bilinear(field, 40, 31, dtype=np.float32)
+    np.testing.assert_array_equal(resample_bilinear(field, 40, 31, dtype=np.float32, rows=(13, 27)), whole[:, 13:27])
+    whole_texels = resample_bilinear(field[0], 16, 16, texel_centres=True)
+    np.testing.assert_array_equal(resample_bilinear(field[0], 16, 16, True, rows=(15, 16)), whole_texels[15:])
+    with pytest.raises(ValueError, match="not a block"):
+        resample_bilinear(field, 40, 31, rows=(30, 41))
