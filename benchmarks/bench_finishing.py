@@ -29,7 +29,7 @@ from mesa.data.split import is_held_out
 from mesa.data.synthetic import generate_tile, sample_params
 from mesa.data.synthetic.colour import MATERIAL_CLASSES
 from mesa.finishing import analyse_water, count_closed_depressions, erode, material_weights
-from mesa.finishing.resample import resample_maps
+from mesa.geometry.resample import resample_bilinear
 from mesa.geometry.shading import slope_deg
 
 PROMPTS = (
@@ -53,7 +53,7 @@ def bench_erosion(threads: int, sizes: tuple[int, ...]) -> None:
           "| max change m | conservation error |")
     print("|---|---|---|---|---|---|---|---|---|---|")
     for size in sizes:
-        elevation = base_m if size == sizes[0] else resample_maps(base_m, size, size)
+        elevation = base_m if size == sizes[0] else resample_bilinear(base_m, size, size, dtype=np.float32)
         spacing = mpp * (sizes[0] - 1) / (size - 1)
         for kind in ("hydraulic", "thermal", "hydraulic+thermal"):
             for device in devices:

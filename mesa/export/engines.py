@@ -13,6 +13,7 @@ import numpy as np
 
 from mesa.errors import UserError
 from mesa.export.heightmap_formats import HeightGrid
+from mesa.geometry.resample import resample_bilinear
 
 UNREAL_SIZES = (127, 253, 505, 1009, 2017, 4033, 8129)
 POWER_OF_TWO_PLUS_ONE = tuple(2**n + 1 for n in range(5, 13))  # 33 .. 4097 (Unity, HTerrain)
@@ -51,23 +52,6 @@ def smallest_size_at_least(needed: int, sizes: tuple[int, ...], engine: str) -> 
     raise UserError(f"{engine} heightmaps are at most {sizes[-1]} px; this elevation map has {needed} px per side")
 
 
-def resample_corners(elevation_m: np.ndarray, height: int, width: int) -> np.ndarray:
-    """(height, width) bilinear resample whose corner samples coincide with the input's corners.
-
-    Keeps the tile's extent: sample j lands at input position j * (W - 1) / (width - 1). Linear,
-    so it never overshoots the input's min..max.
-    """
-    from scipy import ndimage
-
-    if elevation_m.shape == (height, width):
-        return np.asarray(elevation_m, dtype=np.float64)
-    in_height, in_width = elevation_m.shape
-    rows = np.linspace(0.0, in_height - 1, height)
-    columns = np.linspace(0.0, in_width - 1, width)
-    coordinates = np.meshgrid(rows, columns, indexing="ij")
-    return ndimage.map_coordinates(np.asarray(elevation_m, dtype=np.float64), coordinates, order=1, mode="nearest")
-
-
 def engine_grid_shape(engine: str, shape: tuple[int, int]) -> tuple[int, int]:
     """(rows, columns) of the heightmaps `engine` writes for an elevation map of `shape` (H, W);
     UserError for an unknown engine or a map larger than the engine accepts."""
@@ -83,10 +67,11 @@ def engine_grid_shape(engine: str, shape: tuple[int, int]) -> tuple[int, int]:
 def prepare_engine(
     engine: str, elevation_m: np.ndarray, meters_per_pixel: float, vertical_exaggeration: float = 1.0
 ) -> tuple[HeightGrid, EngineSettings]:
-    """Resample `elevation_m` (H, W, metres) for `engine` and compute its import settings."""
+    """Resample `elevation_m` (H, W, metres) for `engine` (vertex-aligned bilinear: the corner
+    samples stay on the tile's corners) and compute its import settings."""
     height, width = elevation_m.shape
     size_y, size_x = engine_grid_shape(engine, (height, width))
-    resampled = resample_corners(elevation_m, size_y, size_x)
+    resampled = resample_bilinear(elevation_m, size_y, size_x)
     spacing_x = (width - 1) * meters_per_pixel / (size_x - 1)
     spacing_y = (height - 1) * meters_per_pixel / (size_y - 1)
     grid = HeightGrid(

@@ -33,12 +33,15 @@ import numpy as np
 from mesa.errors import UserError
 from mesa.finishing.masks import MASKS, check_unit_range, quantise_mask
 from mesa.finishing.materials import MaterialWeights, quantise_weights
-from mesa.finishing.resample import resample_maps
+from mesa.geometry.resample import resample_bilinear
 
 UNITY_ALPHAMAP_SIZES = (16, 4096)
 """Smallest and largest Unity alphamap (Control Texture) resolution; it must be a power of two."""
 TERRAIN3D_VERSION = "1.0.x"
 CHANNELS = "RGBA"
+BLOCK_PIXELS = 1 << 20
+"""Output pixels resampled and quantised at a time: the writers' float temporaries stay bounded
+(about 300 bytes per block pixel) whatever the engine's size; only the finished 8/16-bit maps are whole."""
 
 
 @dataclass(frozen=True)
@@ -50,16 +53,25 @@ class FinishedFile:
         role: "weight_map", "splat_map", "control_map" or "mask".
         format: "png8" (greyscale), "png16" (greyscale), "png_rgba8" or "exr_r32".
         description: what the file holds, in words, for the sidecar.
+        width, height: pixels.
+        layers: the material layers it holds: one for a weight map, the channels R, G, B, A in
+            order for a splat map, the texture ids 0, 1, ... for a control map; empty for a mask.
     """
 
     path: Path
     role: str
     format: str
     description: str
+    width: int
+    height: int
+    layers: tuple[str, ...] = ()
 
     def sidecar_entry(self) -> dict:
-        """{"path", "role", "format", "description"} with the file name as path (relative to the sidecar)."""
-        return {"path": self.path.name, "role": self.role, "format": self.format, "description": self.description}
+        """{"path", "role", "format", "description", "width", "height"} (and "layers" when it holds
+        layers) with the file name as path (relative to the sidecar)."""
+        entry = {"path": self.path.name, "role": self.role, "format": self.format, "description": self.description,
+                 "width": self.width, "height": self.height}
+        return {**entry, "layers": list(self.layers)} if self.layers else entry
 
 
 @dataclass(frozen=True)
@@ -84,10 +96,10 @@ class LayerFiles:
 
 def write_unreal_layers(weights: MaterialWeights, folder: Path, stem: str, size: tuple[int, int]) -> LayerFiles:
     """One 8-bit greyscale PNG per layer at the landscape size `size` (rows, columns)."""
-    quantised = quantise_weights(resample_maps(weights.weights, *size))
+    quantised = quantised_weights(weights.weights, size)
     files = tuple(
         _write_png(quantised[k], folder / f"{stem}_layer_{name}.png", "weight_map", "png8",
-                   f"Unreal landscape layer '{name}': 0..255 weight, layers sum to 255")
+                   f"Unreal landscape layer '{name}': 0..255 weight, layers sum to 255", (name,))
         for k, name in enumerate(weights.layers)
     )
     notes = {
@@ -102,7 +114,7 @@ def write_unreal_layers(weights: MaterialWeights, folder: Path, stem: str, size:
 def write_unity_splats(weights: MaterialWeights, folder: Path, stem: str, size: tuple[int, int]) -> LayerFiles:
     """RGBA alphamaps at the alphamap resolution that goes with a heightmap of `size` (rows, columns)."""
     resolution = unity_alphamap_resolution(size)
-    quantised = quantise_weights(resample_maps(weights.weights, resolution, resolution, texel_centres=True))
+    quantised = quantised_weights(weights.weights, (resolution, resolution), texel_centres=True)
     files = _write_splats(quantised, weights.layers, folder, stem, "Unity alphamap")
     notes = {
         "alphamap_resolution": resolution,
@@ -116,16 +128,21 @@ def write_unity_splats(weights: MaterialWeights, folder: Path, stem: str, size: 
 
 def write_godot_layers(weights: MaterialWeights, folder: Path, stem: str, size: tuple[int, int]) -> LayerFiles:
     """Terrain3D control map (EXR) plus generic RGBA splats, both at the heightmap size `size`."""
-    resampled = resample_maps(weights.weights, *size)
-    control = terrain3d_control(resampled)
+    control = np.empty(size, np.uint32)
+    quantised = np.empty((len(weights.layers), *size), np.uint8)
+    for first, stop in row_blocks(size):
+        block = resample_bilinear(weights.weights, *size, dtype=np.float32, rows=(first, stop))
+        control[first:stop] = terrain3d_control(block)
+        quantised[:, first:stop] = quantise_weights(block)
     path = folder / f"{stem}_control.exr"
     _write_exr_r32(control.view(np.float32), path)
+    del control
     control_file = FinishedFile(
         path, "control_map", "exr_r32",
         f"Terrain3D {TERRAIN3D_VERSION} control map: uint32 bit field in a float32 R channel; base and overlay "
-        "texture ids index the layer order",
+        "texture ids index the layer order", size[1], size[0], weights.layers,
     )
-    splats = _write_splats(quantise_weights(resampled), weights.layers, folder, stem, "RGBA splat")
+    splats = _write_splats(quantised, weights.layers, folder, stem, "RGBA splat")
     notes = {
         "terrain3d_version": TERRAIN3D_VERSION,
         "texture_ids": {name: k for k, name in enumerate(weights.layers)},
@@ -138,7 +155,7 @@ def write_godot_layers(weights: MaterialWeights, folder: Path, stem: str, size: 
 
 def write_rgba_splats(weights: MaterialWeights, folder: Path, stem: str, size: tuple[int, int]) -> LayerFiles:
     """Generic RGBA splats (four layers per texture, vertex-aligned) at `size` (rows, columns)."""
-    quantised = quantise_weights(resample_maps(weights.weights, *size))
+    quantised = quantised_weights(weights.weights, size)
     files = _write_splats(quantised, weights.layers, folder, stem, "RGBA splat")
     return LayerFiles("none", files, weights.layers, size[1], size[0], {"layer_order": list(weights.layers)})
 
@@ -163,11 +180,36 @@ def write_masks(
     written = []
     for name, mask in masks.items():
         check_unit_range(f"mask {name!r}", mask)
-        resampled = np.clip(resample_maps(mask, *size), 0.0, 1.0)  # bilinear: only float rounding can leave [0, 1]
-        values = quantise_mask(resampled, bits)
+        values = np.empty(size, np.uint8 if bits == 8 else np.uint16)
+        for first, stop in row_blocks(size):
+            # bilinear never leaves the input's range; only float rounding can step outside [0, 1]
+            block = np.clip(resample_bilinear(mask, *size, dtype=np.float32, rows=(first, stop)), 0.0, 1.0)
+            values[first:stop] = quantise_mask(block, bits)
         description = MASKS[name].description if name in MASKS else name
         written.append(_write_png(values, folder / f"{stem}_mask_{name}.png", "mask", f"png{bits}", description))
     return tuple(written)
+
+
+def quantised_weights(weights: np.ndarray, size: tuple[int, int], texel_centres: bool = False) -> np.ndarray:
+    """(L, rows, columns) uint8 weights resampled to `size` and quantised to sum to 255 at every
+    pixel, BLOCK_PIXELS at a time.
+
+    Args:
+        weights: (L, H, W) float weights that sum to 1 at every pixel.
+        size: (rows, columns) of the output.
+        texel_centres: texel-centred layout (Unity alphamaps) instead of vertex-aligned.
+    """
+    quantised = np.empty((len(weights), *size), np.uint8)
+    for first, stop in row_blocks(size):
+        block = resample_bilinear(weights, *size, texel_centres, np.float32, (first, stop))
+        quantised[:, first:stop] = quantise_weights(block)
+    return quantised
+
+
+def row_blocks(size: tuple[int, int]) -> list[tuple[int, int]]:
+    """(first, stop) output rows of `size` (rows, columns), about BLOCK_PIXELS pixels each."""
+    step = max(1, BLOCK_PIXELS // max(size[1], 1))
+    return [(first, min(first + step, size[0])) for first in range(0, size[0], step)]
 
 
 def unity_alphamap_resolution(size: tuple[int, int]) -> int:
@@ -208,11 +250,12 @@ def _write_splats(
         channels = ", ".join(f"{CHANNELS[c]}={name}" for c, name in enumerate(names))
         rgba = np.moveaxis(padded[4 * k : 4 * k + 4], 0, -1)
         description = f"{what} {k}: {channels}; all splats sum to 255 per pixel"
-        files.append(_write_png(rgba, folder / f"{stem}_splat_{k}.png", "splat_map", "png_rgba8", description))
+        files.append(_write_png(rgba, folder / f"{stem}_splat_{k}.png", "splat_map", "png_rgba8", description, names))
     return tuple(files)
 
 
-def _write_png(values: np.ndarray, path: Path, role: str, format_name: str, description: str) -> FinishedFile:
+def _write_png(values: np.ndarray, path: Path, role: str, format_name: str, description: str,
+               layers: tuple[str, ...] = ()) -> FinishedFile:
     """PNG of (H, W) uint8 / uint16 greyscale or (H, W, 4) uint8 RGBA, through a buffer."""
     from PIL import Image
 
@@ -223,7 +266,7 @@ def _write_png(values: np.ndarray, path: Path, role: str, format_name: str, desc
     buffer = io.BytesIO()
     image.save(buffer, format="PNG")
     path.write_bytes(buffer.getvalue())
-    return FinishedFile(path, role, format_name, description)
+    return FinishedFile(path, role, format_name, description, values.shape[1], values.shape[0], layers)
 
 
 def _write_exr_r32(values: np.ndarray, path: Path) -> None:

@@ -5,7 +5,7 @@ import pytest
 
 from mesa.errors import UserError
 from mesa.export import export_terrain
-from mesa.export.engines import UNREAL_SIZES, prepare_engine, resample_corners, smallest_size_at_least
+from mesa.export.engines import UNREAL_SIZES, prepare_engine, smallest_size_at_least
 
 
 @pytest.mark.parametrize(
@@ -18,15 +18,6 @@ def test_unreal_picks_the_smallest_recommended_size_not_below_the_input(needed, 
 def test_sizes_beyond_the_engine_limit_are_refused():
     with pytest.raises(UserError, match="at most 8129"):
         smallest_size_at_least(8130, UNREAL_SIZES, "unreal")
-
-
-def test_resampling_keeps_corners_and_range():
-    elevation = np.random.default_rng(1).normal(size=(30, 40))
-    resampled = resample_corners(elevation, 65, 65)
-    assert resampled.shape == (65, 65)
-    for corner in [(0, 0), (0, -1), (-1, 0), (-1, -1)]:
-        assert resampled[corner] == pytest.approx(elevation[corner])
-    assert elevation.min() <= resampled.min() and resampled.max() <= elevation.max()
 
 
 def test_unreal_settings(elevation_m):

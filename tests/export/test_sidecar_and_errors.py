@@ -35,14 +35,14 @@ def test_sidecar_describes_size_range_files_engine_and_provenance(tmp_path, elev
 def test_each_heightmap_states_its_own_range_and_decodes_with_it(tmp_path, elevation_m):
     """The resized engine heightmap spans its own min..max (not the source's); decoding it with the
     range stated next to it in terrain.json gives back the resampled heights."""
-    from mesa.export.engines import resample_corners
+    from mesa.geometry.resample import resample_bilinear
 
     peaked = elevation_m.copy()
     peaked[3, 4] = 2000.0  # column 4 falls between two resampled columns
     export_terrain(peaked, 10.0, tmp_path, "r16,png16,exr", engine="unity")
     document = json.loads((tmp_path / "terrain.json").read_text())
     entries = {f["format"]: f for f in document["files"]}
-    resampled = resample_corners(peaked, 33, 33)
+    resampled = resample_bilinear(peaked, 33, 33)
     low, high = entries["r16"]["range_m"]
     assert (low, high) == (pytest.approx(resampled.min()), pytest.approx(resampled.max()))
     assert high < document["elevation"]["max_m"] - 100  # the resized grid misses the source's very peak

@@ -10,7 +10,7 @@ import pytest
 
 from mesa.data.synthetic import SyntheticTerrainDataset
 from mesa.errors import UserError
-from mesa.finishing import FinishOptions, finish_terrain, write_finish
+from mesa.finishing import MATERIAL_LAYERS, FinishOptions, finish_terrain, write_finish
 
 ALL_MASKS = ("slope", "height", "convex", "concave", "flow", "water", "wear", "deposit", "height_mid")
 
@@ -53,7 +53,12 @@ def test_write_finish_lists_every_file_for_the_sidecar(finished, tmp_path, engin
     mask = iio.imread(tmp_path / "t_mask_slope.png")
     assert mask.shape == (size or (64, 64)) and mask.dtype == np.uint8
     entries = files.sidecar_entries()
-    assert all(set(e) == {"path", "role", "format", "description"} and e["description"] for e in entries)
+    assert all({"path", "role", "format", "description", "width", "height"} <= set(e) and e["description"]
+               for e in entries)
+    layers = {e["path"]: e["layers"] for e in entries if e["role"] != "mask"}
+    splats = {"t_splat_0.png": list(MATERIAL_LAYERS[:4]), "t_splat_1.png": list(MATERIAL_LAYERS[4:])}
+    expected = {f"t_layer_{n}.png": [n] for n in MATERIAL_LAYERS} if engine == "unreal" else splats
+    assert layers == expected | ({"t_control.exr": list(MATERIAL_LAYERS)} if engine == "godot" else {})
     document = json.loads(json.dumps({"files": entries, "finishing": files.sidecar}))
     assert document["finishing"]["erosion"]["kind"] == "hydraulic"
     assert document["finishing"]["layers"]["engine"] == engine

@@ -8,10 +8,9 @@ import numpy as np
 import pytest
 
 from mesa.errors import UserError
-from mesa.export.engines import resample_corners
 from mesa.finishing import LAYER_WRITERS, MATERIAL_LAYERS, MaterialWeights, quantise_weights, write_masks
-from mesa.finishing.resample import resample_maps
 from mesa.finishing.writers import terrain3d_control, unity_alphamap_resolution
+from mesa.geometry.resample import resample_bilinear
 from tests.finishing.exr_reader import read_single_channel_exr
 
 
@@ -24,18 +23,6 @@ def weights() -> MaterialWeights:
     return MaterialWeights(MATERIAL_LAYERS, (raw / raw.sum(axis=0)).astype(np.float32))
 
 
-def test_vertex_aligned_resampling_is_the_heightmaps_grid():
-    field = np.random.default_rng(2).random((37, 53))
-    np.testing.assert_allclose(resample_maps(field, 253, 253), resample_corners(field, 253, 253), atol=1e-6)
-    stack = resample_maps(np.stack([field, 1.0 - field]), 101, 61)
-    np.testing.assert_allclose(stack.sum(axis=0), 1.0, atol=1e-6)
-
-
-def test_texel_centred_resampling_samples_pixel_centres():
-    ramp = np.linspace(0.0, 1.0, 5)[None, :].repeat(2, axis=0)  # columns at 0, .25, .5, .75, 1
-    np.testing.assert_allclose(resample_maps(ramp, 1, 4, texel_centres=True)[0], [0.125, 0.375, 0.625, 0.875])
-
-
 @pytest.mark.parametrize("size", [253, 505])
 def test_unreal_layers_are_8bit_greyscale_at_the_landscape_size_and_sum_to_255(weights, tmp_path, size):
     result = LAYER_WRITERS["unreal"](weights, tmp_path, "tile", (size, size))
@@ -43,7 +30,7 @@ def test_unreal_layers_are_8bit_greyscale_at_the_landscape_size_and_sum_to_255(w
     layers = np.stack([iio.imread(f.path) for f in result.files])
     assert layers.shape == (6, size, size) and layers.dtype == np.uint8
     np.testing.assert_array_equal(layers.astype(np.int64).sum(axis=0), 255)
-    np.testing.assert_array_equal(layers, quantise_weights(resample_maps(weights.weights, size, size)))
+    np.testing.assert_array_equal(layers, quantise_weights(resample_bilinear(weights.weights, size, size, dtype=np.float32)))
     assert {(f.role, f.format) for f in result.files} == {("weight_map", "png8")}
     assert result.import_notes["layer_names"] == list(MATERIAL_LAYERS)
     assert (result.width, result.height) == (size, size)
@@ -62,7 +49,7 @@ def test_unity_splats_hold_four_layers_each_in_order_and_sum_to_255(weights, tmp
     channels = np.concatenate([np.moveaxis(s, -1, 0) for s in splats])
     np.testing.assert_array_equal(channels[6:], 0)
     np.testing.assert_array_equal(channels.astype(np.int64).sum(axis=0), 255)
-    expected = quantise_weights(resample_maps(weights.weights, 256, 256, texel_centres=True))
+    expected = quantise_weights(resample_bilinear(weights.weights, 256, 256, True, np.float32))
     np.testing.assert_array_equal(channels[:6], expected)
     assert result.import_notes["layer_order"] == list(MATERIAL_LAYERS)
     assert "R=rock, G=grass, B=forest, A=soil" in result.files[0].description
@@ -74,7 +61,7 @@ def test_godot_control_map_is_terrain3d_bit_field_in_a_float_exr(weights, tmp_pa
     assert control_file.path.name == "tile_control.exr" and control_file.format == "exr_r32"
     channel, control = read_single_channel_exr(control_file.path)
     assert channel == "R" and control.shape == (129, 129)
-    resampled = resample_maps(weights.weights, 129, 129)
+    resampled = resample_bilinear(weights.weights, 129, 129, dtype=np.float32)
     base, overlay, blend = control >> 27 & 0x1F, control >> 22 & 0x1F, control >> 14 & 0xFF
     np.testing.assert_array_equal(base, np.argmax(resampled, axis=0))
     np.testing.assert_array_equal(control & 0x3FFF, 0)  # uv angle, scale, hole, navigation, autoshader
@@ -117,3 +104,22 @@ def test_masks_are_greyscale_png_at_the_heightmap_size(tmp_path, bits):
     assert files[0].format == f"png{bits}" and "90 degrees" in files[0].description
     with pytest.raises(UserError, match="from 0 to 1"):
         write_masks({"slope": ramp * 2.0}, tmp_path, "tile", (97, 97))
+
+
+@pytest.mark.parametrize("engine", ["unreal", "unity", "godot", "none"])
+def test_writing_in_row_blocks_gives_the_same_files_as_in_one_block(weights, tmp_path, monkeypatch, engine):
+    import mesa.finishing.writers as writers
+
+    mask = {"slope": np.linspace(0.0, 1.0, 97 * 97, dtype=np.float32).reshape(97, 97) ** 2}
+    whole = LAYER_WRITERS[engine](weights, tmp_path, "whole", (129, 129)).files
+    whole += write_masks(mask, tmp_path, "whole", (129, 129), 16)
+    monkeypatch.setattr(writers, "BLOCK_PIXELS", 1000)  # 7 rows per block, the last one shorter
+    assert writers.row_blocks((129, 129))[-1] == (126, 129)
+    blocks = LAYER_WRITERS[engine](weights, tmp_path, "blocks", (129, 129)).files
+    blocks += write_masks(mask, tmp_path, "blocks", (129, 129), 16)
+    for one, other in zip(whole, blocks, strict=True):
+        assert one.path.name.replace("whole", "blocks") == other.path.name
+        if one.format == "exr_r32":
+            np.testing.assert_array_equal(read_single_channel_exr(one.path)[1], read_single_channel_exr(other.path)[1])
+        else:
+            np.testing.assert_array_equal(iio.imread(one.path), iio.imread(other.path))
