@@ -81,7 +81,6 @@ def write_engine_tiles(elevation_m: np.ndarray, meters_per_pixel: float, columns
     if engine not in ENGINE_TILE_FORMATS:
         raise UserError(f"engine tiles exist for {', '.join(ENGINE_TILE_FORMATS)}; got {engine!r}")
     folder.mkdir(parents=True, exist_ok=True)
-    range_m = (float(elevation_m.min()), float(elevation_m.max()))
     if engine == "godot":
         grid, size, counts, step = _terrain3d_grid(elevation_m, tile_samples)
         spacing = (meters_per_pixel, meters_per_pixel)
@@ -92,6 +91,7 @@ def write_engine_tiles(elevation_m: np.ndarray, meters_per_pixel: float, columns
         height, width = elevation_m.shape
         grid = resample_corners(elevation_m, rows * step + 1, columns * step + 1)
         spacing = ((width - 1) * meters_per_pixel / (columns * step), (height - 1) * meters_per_pixel / (rows * step))
+    range_m = (float(grid.min()), float(grid.max()))  # the resampled samples' own range: all 16 bits used
     tiles = []
     for y in range(counts[0]):
         for x in range(counts[1]):

@@ -127,7 +127,11 @@ def denoise_growth(pipe, world: World, growth: Growth, settings: WorldSettings, 
     predictor = WindowFusion(pipe, layout, contexts, settings.guidance, settings.window_batch, new_windows,
                              progress.denoised, cancel)
     latents = denoise(start_latents(schedule, noise), schedule, predictor, [hold], progress.step_finished, cancel)
-    decoded = decode_canvas(pipe, latents, layout, settings.window_batch, to_decode, progress.decoded_windows, cancel)
+    scale = layout.vae_scale_factor
+    known = growth.known_latent.repeat(scale, 0).repeat(scale, 1)
+    known_dem = np.pad(world.dem, tuple((a * scale, b * scale) for a, b in growth.pad))
+    decoded = decode_canvas(pipe, latents, layout, settings.window_batch, to_decode, progress.decoded_windows, cancel,
+                            known_dem, known)
     return latents, decoded
 
 
@@ -181,7 +185,7 @@ class Seam:
 
     def __init__(self, direction: str, known_extent: int, fade_px: int, smooth_px: float, edge_px: int):
         self.direction, self.known_extent, self.smooth_px, self.edge_px = direction, known_extent, smooth_px, edge_px
-        self.fade = np.cos(0.5 * math.pi * (np.arange(fade_px) + 0.5) / fade_px) ** 2
+        self.fade = np.cos(0.5 * math.pi * np.arange(fade_px) / fade_px) ** 2  # 1 on the first new line
 
     def join(self, existing: np.ndarray, decoded: np.ndarray) -> np.ndarray:
         """(H, W[, C]) float64 `decoded` with its new part corrected (the caller keeps `existing`

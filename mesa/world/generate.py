@@ -88,7 +88,7 @@ def run_plan(pipe, plan: WorldPlan, callback: Callable[[WorldProgress], None] | 
         latents=latents[0].float().cpu().numpy(),
         cells=cells,
         settings=settings,
-        elevation_method=elevation_method(pipe, scales),
+        elevation_method=elevation_method(pipe, scales) + level_fit_note(decoded.offsets, scales),
         history=(f"generated: {plan.describe()}, seed {plan.seed}",),
     )
 
@@ -100,3 +100,11 @@ def elevation_method(pipe, scales) -> str:
     if len({(s.base_m, s.relief_m) for s in scales}) == 1:
         return f"relative: one fused relative field, one affine map to metres ({scales[0].source})"
     return "relative: one fused relative field; base and relief per prompt, blended with the window weights"
+
+
+def level_fit_note(offsets: np.ndarray, scales) -> str:
+    """The decode windows' level fit, in words (empty for a world of one window)."""
+    if len(offsets) < 2:
+        return ""
+    largest_m = float(np.abs(offsets).max()) * max(s.relief_m for s in scales)
+    return f"; decode windows levelled to each other by least squares (offsets up to {largest_m:.0f} m)"

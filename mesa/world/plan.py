@@ -109,4 +109,5 @@ def world_bytes(pipe, layout: WorldLayout, window_batch: int, guidance: bool) ->
     decoded = 2 * window_batch * tile_px * tile_px * 3 * 4
     decoding = vae_decode_bytes(pipe.vae.config, 2 * window_batch, tile_px, tile_px, pipe.vae.dtype) + decoded
     mosaic = MOSAIC_BYTES_PER_PIXEL * float(np.prod(layout.pixel_shape))
-    return canvas + window_weights + text + max(denoising, decoding) + mosaic
+    window_levels = windows * tile_px * tile_px * 4  # each window's decoded elevation, kept for the level fit
+    return canvas + window_weights + text + max(denoising, decoding) + mosaic + window_levels
