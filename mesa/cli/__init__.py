@@ -15,6 +15,7 @@ COMMANDS = {
     "caption": ("mesa.cli.caption", "print the MESA caption for a place and date"),
     "train": ("mesa.cli.train", "train or fine-tune the MESA UNet"),
     "train-vae": ("mesa.cli.train_vae", "train or fine-tune the autoencoder"),
+    "world": ("mesa.cli.world", "generate a seamless world of tiles (or extend one) and export engine tile sets"),
     "synthetic": ("mesa.cli.synthetic", "preview the synthetic training world (tiles, captions, contact sheet)"),
     "evaluate": ("mesa.cli.evaluate", "score a model: realism against a noise floor, prompt adherence, coupling"),
 }
