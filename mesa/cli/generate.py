@@ -15,6 +15,7 @@ import numpy as np
 
 from mesa.errors import UserError
 from mesa.naming import slug
+from mesa.cli.control_options import add_control_arguments, control_run
 from mesa.cli.export import add_export_options, export_options
 from mesa.cli.models import add_model_arguments, load_chosen_model
 from mesa.prompts import PromptParts, build_prompt
@@ -41,6 +42,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_model_arguments(parser)
     parser.add_argument("--out", type=Path, required=True, help="output folder")
     add_export_options(parser, default_formats="png16")
+    add_control_arguments(parser)  # spatial control: mesa/cli/control_options.py
 
 
 def collect_prompts(args: argparse.Namespace) -> list[str]:
@@ -81,6 +83,7 @@ def write_terrain(terrain, out_dir: Path, model_id: str, options: dict):
 def run(args: argparse.Namespace) -> int:
     from accelerate import PartialState
 
+    control = control_run(args)  # spatial control (None without its options); its files are read before the model
     prompts = collect_prompts(args)
     options = export_options(args)
     from mesa.export.registry import parse_formats
@@ -95,9 +98,12 @@ def run(args: argparse.Namespace) -> int:
         for index, prompt, seed in my_jobs:
             seeds_by_prompt[(index, prompt)].append(seed)
         for (index, prompt), seeds in seeds_by_prompt.items():
-            terrains = pipe(prompt, seeds=seeds, steps=args.steps, guidance=args.guidance, sampler=args.sampler,
-                            negative_prompt=args.negative_prompt, height=args.height, width=args.width,
-                            relief_m=args.relief_m, base_m=args.base_m)
+            if control:
+                terrains = control(pipe, prompt, seeds)
+            else:
+                terrains = pipe(prompt, seeds=seeds, steps=args.steps, guidance=args.guidance, sampler=args.sampler,
+                                negative_prompt=args.negative_prompt, height=args.height, width=args.width,
+                                relief_m=args.relief_m, base_m=args.base_m)
             for terrain in terrains:
                 prefix = f"{index:03d}-" if len(prompts) > 1 else ""
                 folder = args.out / f"{prefix}{slug(prompt)}-seed{terrain.seed}"
