@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from mesa.cli.control_options import add_control_arguments, control_run
 from mesa.cli.export import add_export_options, export_options
 from mesa.cli.models import add_model_arguments, load_chosen_model
 from mesa.errors import UserError
@@ -48,6 +49,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="output folder; each prompt and seed gets a folder in it (replaced if it holds a "
                              "previous result, refused if it holds anything else)")
     add_export_options(parser, default_formats="png16")
+    add_control_arguments(parser)  # spatial control: mesa/cli/control_options.py
 
 
 def collect_prompts(args: argparse.Namespace) -> list[str]:
@@ -119,6 +121,7 @@ def run(args: argparse.Namespace) -> int:
     from mesa.export.exporter import check_export_request, check_export_settings
     from mesa.validation import os_errors_as_user_errors
 
+    control = control_run(args)  # spatial control (None without its options); its files are read before the model
     prompts = collect_prompts(args)
     options = export_options(args)
     check_export_settings(options["formats"], options["engine"], options["max_triangles"],
@@ -142,8 +145,11 @@ def run(args: argparse.Namespace) -> int:
         for index, prompt, seed in my_jobs:
             seeds_by_prompt[(index, prompt)].append(seed)
         for (index, prompt), seeds in seeds_by_prompt.items():
-            request = replace(requests[index], seeds=tuple(seeds))
-            terrains = pipe.to_terrains(pipe.sample_latents(request), request)
+            if control:
+                terrains = control(pipe, prompt, seeds)
+            else:
+                request = replace(requests[index], seeds=tuple(seeds))
+                terrains = pipe.to_terrains(pipe.sample_latents(request), request)
             for terrain in terrains:
                 folder = folders[(index, terrain.seed)]
                 heights = write_terrain(terrain, folder, pipe.model_id, options).heights
