@@ -23,7 +23,7 @@ from mesa.control.hooks import pull_low_frequencies
 from mesa.control.result import ControlledTerrain, ControlSettings
 from mesa.errors import UserError
 from mesa.pipeline.elevation import CheckpointElevation, ElevationScale, elevation_scale
-from mesa.pipeline.request import check_number
+from mesa.validation import check_number
 from mesa.pipeline.sampling import StepProgress
 
 GUIDE_SCALE = 1 / 16
@@ -33,7 +33,7 @@ larger than about twice this are the guide's, smaller ones the model's."""
 
 def check_strength(strength) -> float:
     """A strength in [0, 1] (UserError otherwise, NaN included)."""
-    return check_number("strength", strength, 0.0, 1.0, "0 ignores the guide, 1 keeps its large shapes")
+    return check_number("strength", strength, 0.0, 1.0, unit=" (0 ignores the guide, 1 keeps its large shapes)")
 
 
 def fit_guide(guide: Guide, height: int, width: int) -> Guide:

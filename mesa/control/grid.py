@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage
 
-from mesa.finishing.resample import resample_maps
+from mesa.geometry.resample import resample_bilinear
 
 MIN_SIDE_PX = 8
 """Smallest guide, mask or heightmap side accepted, pixels."""
@@ -36,7 +36,7 @@ def resample_field(values: np.ndarray, height: int, width: int) -> np.ndarray:
     factor = max(stack.shape[1] / height, stack.shape[2] / width)
     if factor > 1:
         stack = np.stack([ndimage.gaussian_filter(layer, factor / 2, mode="nearest") for layer in stack])
-    out = resample_maps(stack, height, width)
+    out = resample_bilinear(stack, height, width, dtype=np.float32)
     return out[0] if values.ndim == 2 else np.moveaxis(out, 0, -1)
 
 

@@ -36,7 +36,7 @@ from mesa.control.result import ControlledTerrain, ControlSettings, chained_prog
 from mesa.data.synthetic.colour import AMBIENT
 from mesa.geometry.shading import SUN_ALTITUDE_DEG, SUN_AZIMUTH_DEG, hillshade
 from mesa.pipeline.pipeline import TerrainPipeline
-from mesa.pipeline.request import check_number
+from mesa.validation import check_number
 from mesa.pipeline.samplers import make_scheduler
 from mesa.pipeline.sampling import Predictor, StepProgress
 from mesa.terrain import GenerationSettings
@@ -81,10 +81,11 @@ def texture_heightmap(
     values = check_user_elevation(elevation_m)
     meters_per_pixel = check_positive("meters_per_pixel", pipe.meters_per_pixel if meters_per_pixel is None
                                       else meters_per_pixel)
-    relief_guidance = check_number("relief_guidance", relief_guidance, 0.0, MAX_RELIEF_GUIDANCE, "0 turns it off")
+    relief_guidance = check_number("relief_guidance", relief_guidance, 0.0, MAX_RELIEF_GUIDANCE,
+                                   unit=" (0 turns it off)")
     if relit_strength is not None:
-        relit_strength = check_number("relit_strength", relit_strength, 0.0, 1.0, "share of the schedule re-run",
-                                      low_inclusive=False)
+        relit_strength = check_number("relit_strength", relit_strength, 0.0, 1.0, low_inclusive=False,
+                                      unit=" (share of the schedule re-run)")
     height, width = values.shape
     work_height, work_width = working_size(height, width, pipe.size_factor)
     request = pipe.request(prompt, seeds, steps, guidance, sampler, negative_prompt, work_height, work_width)

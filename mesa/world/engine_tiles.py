@@ -26,7 +26,8 @@ import numpy as np
 
 from mesa.errors import UserError
 from mesa.export import FORMATS
-from mesa.export.engines import POWER_OF_TWO_PLUS_ONE, UNREAL_SIZES, resample_corners, smallest_size_at_least
+from mesa.export.engines import POWER_OF_TWO_PLUS_ONE, UNREAL_SIZES, smallest_size_at_least
+from mesa.geometry.resample import resample_bilinear
 from mesa.export.heightmap_formats import HeightGrid
 
 ENGINE_TILE_FORMATS = {"unreal": "png16", "unity": "r16", "godot": "exr"}
@@ -89,7 +90,7 @@ def write_engine_tiles(elevation_m: np.ndarray, meters_per_pixel: float, columns
         size = _tile_size(engine, sizes, elevation_m.shape[1] // columns, tile_samples)
         counts, step = (rows, columns), size - 1
         height, width = elevation_m.shape
-        grid = resample_corners(elevation_m, rows * step + 1, columns * step + 1)
+        grid = resample_bilinear(elevation_m, rows * step + 1, columns * step + 1)
         spacing = ((width - 1) * meters_per_pixel / (columns * step), (height - 1) * meters_per_pixel / (rows * step))
     range_m = (float(grid.min()), float(grid.max()))  # the resampled samples' own range: all 16 bits used
     tiles = []

@@ -15,7 +15,8 @@ import numpy as np
 from mesa.errors import UserError
 from mesa.limits import check_memory
 from mesa.pipeline.memory import LATENT_COPIES, unet_bytes, vae_decode_bytes
-from mesa.pipeline.request import SamplingRequest, check_integer
+from mesa.pipeline.request import SamplingRequest
+from mesa.validation import check_integer
 from mesa.world.layout import WorldLayout, check_tiles, windows_per_tile
 from mesa.world.prompts import PromptMap, make_prompt_map
 
@@ -104,10 +105,10 @@ def world_bytes(pipe, layout: WorldLayout, window_batch: int, guidance: bool) ->
     window_weights = windows * latent * latent * 4
     text = 2 * windows * pipe.tokenizer.model_max_length * pipe.text_encoder.config.hidden_size * 4
     batch = window_batch * (2 if guidance else 1)
-    denoising = unet_bytes(pipe.unet.config, batch, latent, latent, pipe.dtype) + 3 * batch * channels * latent**2 * 4
+    denoising = unet_bytes(pipe.unet, batch, latent, latent) + 3 * batch * channels * latent**2 * 4
     tile_px = layout.tile_px
     decoded = 2 * window_batch * tile_px * tile_px * 3 * 4
-    decoding = vae_decode_bytes(pipe.vae.config, 2 * window_batch, tile_px, tile_px, pipe.vae.dtype) + decoded
+    decoding = vae_decode_bytes(pipe.vae, 2 * window_batch, tile_px, tile_px) + decoded
     mosaic = MOSAIC_BYTES_PER_PIXEL * float(np.prod(layout.pixel_shape))
     window_levels = windows * tile_px * tile_px * 4  # each window's decoded elevation, kept for the level fit
     return canvas + window_weights + text + max(denoising, decoding) + mosaic + window_levels

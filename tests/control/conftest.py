@@ -42,6 +42,6 @@ def held_out_tiles():
     from mesa.data.split import is_held_out
     from mesa.data.synthetic import SyntheticTerrainDataset
 
-    dataset = SyntheticTerrainDataset(128, 3000, seed=0)
+    dataset = SyntheticTerrainDataset(128, 3000, seed=0, split="all")
     indices = [i for i in range(2000, 3000) if is_held_out(dataset.sample_params(i).grid_cell)]
     return [dataset.terrain(i) for i in indices[:2]]

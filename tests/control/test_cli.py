@@ -78,7 +78,7 @@ def test_mask_from_repaints_a_result_folder_keeping_the_rest(reference_dir, tmp_
     "extra, message",
     [
         (["--keep-elevation", "{map}", "--strength", "0.5"], "--strength does not apply to --keep-elevation"),
-        (["--init-elevation", "{map}", "--strength", "2"], "strength must be a finite number from 0 to 1"),
+        (["--init-elevation", "{map}", "--strength", "2"], "strength must be a finite number in [0, 1]"),
         (["--init-elevation", "{map}", "--strength", "nan"], "strength must be"),
         (["--keep-elevation", "{map}", "--sketch", "{map}"], "choose one spatial control"),
         (["--keep-elevation", "{map}", "--height", "64"], "--height/--width does not apply to --keep-elevation"),
