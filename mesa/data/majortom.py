@@ -150,6 +150,9 @@ class MajorTomDataset:
         held_out_fraction: fraction of cells in the "val" split.
     """
 
+    meters_per_pixel = S2_METERS_PER_PIXEL
+    """Ground sampling distance of every sample (Sentinel-2 10 m bands; the DEM is resampled to it)."""
+
     def __init__(self, s2l2a: MajorTomSource | str | Path, dem: MajorTomSource | str | Path,
                  s2l1c: MajorTomSource | str | Path | None = None, resolution: int = 768,
                  normalization: ElevationNormalization | None = None, split: str = "train",

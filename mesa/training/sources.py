@@ -15,8 +15,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from mesa.captions.builder import CaptionBuilder
-from mesa.data.majortom import S2_METERS_PER_PIXEL, MajorTomDataset
-from mesa.data.sample import TerrainSample, TerrainSource
+from mesa.data.majortom import MajorTomDataset
+from mesa.data.sample import TerrainSource
 from mesa.data.synthetic.dataset import SyntheticTerrainDataset
 from mesa.data.synthetic.prepared import PreparedTiles
 from mesa.errors import UserError
@@ -24,40 +24,28 @@ from mesa.training.config import DataConfig
 from mesa.training.data import normalization_of
 
 
-class MajorTomSamples(MajorTomDataset):
-    """Major TOM read by position: `sample_at` already, plus its ground sampling distance."""
-
-    meters_per_pixel = S2_METERS_PER_PIXEL
-
-
-class SyntheticSamples(SyntheticTerrainDataset):
-    """Synthetic terrain read by position: position p is tile p % length (epochs repeat the tiles)."""
-
-    def sample_at(self, position: int) -> TerrainSample:
-        return self[position % self.length]
-
-
-def majortom_source(config: DataConfig, seed: int, split: str) -> MajorTomSamples:
+def majortom_source(config: DataConfig, seed: int, split: str) -> MajorTomDataset:
     ecoregions = Path(config.ecoregions) if config.ecoregions else None
     caption_builder = CaptionBuilder.from_files(ecoregions, augment=split == "train")
-    return MajorTomSamples(config.s2l2a, config.dem, config.s2l1c, resolution=config.resolution,
+    return MajorTomDataset(config.s2l2a, config.dem, config.s2l1c, resolution=config.resolution,
                            normalization=normalization_of(config), split=split, seed=seed,
                            caption_builder=caption_builder)
 
 
-def synthetic_source(config: DataConfig, seed: int, split: str) -> SyntheticSamples:
-    return SyntheticSamples(resolution=config.resolution, length=config.synthetic_length, seed=seed)
+def synthetic_source(config: DataConfig, seed: int, split: str) -> SyntheticTerrainDataset:
+    return SyntheticTerrainDataset(resolution=config.resolution, length=config.synthetic_length, seed=seed,
+                                   split=split)
 
 
 def prepared_source(config: DataConfig, seed: int, split: str) -> PreparedTiles:
     """Prepared tiles in `config.data_dir`; tiles larger than `resolution` are read as random crops."""
     folder = Path(config.data_dir)
     try:
-        tiles = PreparedTiles(folder, seed)
+        tiles = PreparedTiles(folder, seed, split=split)
         if config.resolution > tiles.resolution:
             raise ValueError(f"the tiles are {tiles.resolution} px, smaller than --resolution {config.resolution}")
         if config.resolution < tiles.resolution:
-            tiles = PreparedTiles(folder, seed, crop=config.resolution)
+            tiles = PreparedTiles(folder, seed, crop=config.resolution, split=split)
     except (OSError, ValueError, KeyError, TypeError) as error:
         raise UserError(f"--data prepared: {folder} does not hold usable prepared tiles (tiles.json, rgb.npy, "
                         f"elevation_m.npy from mesa.data.synthetic.prepared.prepare_tiles): "

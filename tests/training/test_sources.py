@@ -7,10 +7,11 @@ import numpy as np
 import pytest
 
 from mesa.data.sample import TerrainSource
+from mesa.data.synthetic import SyntheticTerrainDataset
 from mesa.data.synthetic.prepared import prepare_tiles
 from mesa.errors import UserError
 from mesa.training.config import DATA_SOURCES, DataConfig, TrainConfig, build_config
-from mesa.training.sources import SOURCES, SyntheticSamples, build_source, check_source
+from mesa.training.sources import SOURCES, build_source, check_source
 from mesa.training.train import train
 from tests.training.conftest import ListSource
 
@@ -22,7 +23,7 @@ def test_every_config_name_is_registered_and_major_tom_is_the_default():
 
 def test_synthetic_source_reads_tile_p_mod_length():
     source = build_source(DataConfig(data="synthetic", resolution=32, synthetic_length=3), seed=1)
-    assert isinstance(source, SyntheticSamples) and isinstance(source, TerrainSource)
+    assert isinstance(source, SyntheticTerrainDataset) and isinstance(source, TerrainSource)
     again = source.sample_at(4)
     assert again.caption == source[1].caption and np.array_equal(again.elevation_m, source[1].elevation_m)
     assert again.meters_per_pixel == source.meters_per_pixel == 240.0

@@ -88,6 +88,10 @@ class SyntheticTerrainDataset:
         """The typed parameters (biome, landform, country, month, hemisphere, relief...) of sample `index`."""
         return sample_params(self.seed, self.world_index(index))
 
+    def sample_at(self, position: int) -> TerrainSample:
+        """The sample at a stream position: tile position % length (epochs repeat the tiles)."""
+        return self[position % self.length]
+
     def __getitem__(self, index: int) -> TerrainSample:
         params = self.sample_params(index)
         tile = generate_tile(params, self.resolution, self.meters_per_pixel)
