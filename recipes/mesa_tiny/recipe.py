@@ -32,7 +32,7 @@ from mesa.data.synthetic.prepared import PreparedTiles, prepare_tiles
 from recipes.mesa_tiny.model_card import write_model_card
 from mesa.training.config import TrainConfig, VaeTrainConfig, build_config, coerce
 
-logger = logging.getLogger("mesa.tiny.recipe")
+logger = logging.getLogger(__name__)
 DEFAULT_CONFIG = Path(__file__).resolve().parent / "configs" / "recipe.json"
 PATH_FIELDS = ("run_dir", "model_dir", "text_encoder_config", "vae_config", "unet_config", "scheduler_config",
                "vae_train_config", "train_config")
