@@ -4,16 +4,21 @@ The finishing runs in phases that free their temporaries before the next one sta
 water analysis, masks, material weights, writing); what stays alive is the input and the results
 (`FinishResult`). The peak is what stays alive plus the largest phase. The phase figures are the
 per-cell peaks each step checks itself (`erosion.BYTES_PER_CELL`, `water.BYTES_PER_CELL`,
-`materials.BYTES_PER_CELL`, `finish.WRITE_BYTES_PER_PIXEL`); the result figures count the arrays
-the results hold (documented in their dataclasses).
+`materials.BYTES_PER_CELL`, `writers.write_bytes`); the result figures count the arrays the
+results hold (documented in their dataclasses). `python -m benchmarks.bench_finish_memory` prints
+measured peaks beside these estimates.
 """
 
 from __future__ import annotations
 
 from mesa.finishing import erosion, materials, water
-from mesa.finishing.finish import WRITE_BYTES_PER_PIXEL, FinishOptions
+from mesa.finishing.finish import FinishOptions
 from mesa.finishing.materials import MATERIAL_LAYERS
+from mesa.finishing.writers import write_bytes
 
+FIXED_BYTES = 64 * 1024**2
+"""Libraries loaded on first use (scipy.ndimage, the torch CPU kernels), allocator slack and
+buffers: the part of the measured peak that does not grow with the grid."""
 INPUT_PER_CELL = 8 + 3
 """The float64 checked copy of the elevation and the colour image."""
 ELEVATION_PER_CELL = 4
@@ -58,6 +63,5 @@ def estimate_finish_memory(
     if options.materials:
         alive += MATERIALS_PER_CELL
         phases.append(materials.BYTES_PER_CELL)
-    layer_count = len(MATERIAL_LAYERS) if options.materials else 1
-    writing = WRITE_BYTES_PER_PIXEL * layer_count * int(rows) * int(columns)
-    return int(max(max(phases) * cells, writing) + alive * cells)
+    writing = write_bytes((rows, columns))
+    return int(FIXED_BYTES + max(max(phases) * cells, writing) + alive * cells)
