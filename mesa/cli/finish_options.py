@@ -74,6 +74,9 @@ def finish_options(args: argparse.Namespace, has_rgb: bool = True):
     if needs_erosion and options.erosion is None:
         raise UserError(f"the {', '.join(needs_erosion)} mask(s) show what erosion did: add --erosion "
                         f"({', '.join(EROSION_CHOICES[1:])})")
+    if options.sea_level_m is not None and not options.needs_water:
+        raise UserError("--water-level-m shapes the water masks and the materials' water layer: add --masks water "
+                        "(or flow, river, lake) or --materials")
     if options.materials and not has_rgb:
         raise UserError("--materials reads the materials from the colour image: give --rgb")
     if options.erosion is not None:

@@ -133,6 +133,7 @@ def test_godot_gets_a_terrain3d_control_map_at_the_heightmap_size(inputs):
     (["--mask-bits", "12"], "--mask-bits must be 8 or 16, got '12'"),
     (["--masks", "wear"], "the wear mask(s) show what erosion did: add --erosion"),
     (["--water-level-m", "nan"], "--water-level-m must be a finite number"),
+    (["--water-level-m", "900", "--masks", "slope"], "--water-level-m shapes the water masks"),
     (["--river-min-km2", "-1"], "--river-min-km2 must be above 0"),
     (["--erosion", "hydraulic", "--erosion-device", "tpu"], "unknown device 'tpu'"),
 ])
