@@ -49,7 +49,6 @@ def measure(case: int) -> dict:
     """Run case `case` in this process and return its figures."""
     import resource
 
-    import numpy as np
     import OpenEXR  # noqa: F401  (imported before the baseline: writers' libraries)
     from PIL import Image  # noqa: F401
 

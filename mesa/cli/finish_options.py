@@ -122,6 +122,6 @@ def _flag_of(message: str) -> str:
     """The flag a library message is about, as a prefix ("--erosion-strength: "), or ""."""
     for words, flag in (("erosion strength", "--erosion-strength"), ("sea level", "--water-level-m"),
                         ("mask", "--masks")):
-        if message.startswith(words) or message.startswith(f"unknown {words}"):
+        if message.startswith((words, f"unknown {words}")):
             return f"{flag}: "
     return ""
