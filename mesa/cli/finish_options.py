@@ -18,26 +18,29 @@ from mesa.errors import UserError
 
 EROSION_CHOICES = ("none", "hydraulic", "thermal", "hydraulic+thermal")
 MASK_BITS = (8, 16)
+MASK_NAMES = ("slope", "height", "height_low", "height_mid", "height_high", "convex", "concave", "flow", "water",
+              "river", "lake", "wear", "deposit")
+"""`mesa.finishing.MASKS`' names, for the help text (importing it would load torch for --help)."""
 
 
 def add_finish_arguments(parser: argparse.ArgumentParser) -> None:
     """Add --erosion, --erosion-strength, --erosion-device, --masks, --mask-bits, --materials,
     --water-level-m, --lake-min-depth-m and --river-min-km2."""
     group = parser.add_argument_group("finishing (erosion, water, masks, material weight maps; docs/finishing.md)")
-    group.add_argument("--erosion", default="none", help=f"{', '.join(EROSION_CHOICES)} (default none); the "
+    group.add_argument("--erosion", default="none", metavar="KIND", help=f"{', '.join(EROSION_CHOICES)} (default none); the "
                        "heightmaps and meshes are then the eroded terrain")
-    group.add_argument("--erosion-strength", default="1", help="time scale of the erosion, above 0 and at most 10: "
+    group.add_argument("--erosion-strength", default="1", metavar="S", help="time scale of the erosion, above 0 and at most 10: "
                        "1 = 100 hydraulic / 50 thermal iterations, 2 rains twice as long (default 1)")
-    group.add_argument("--erosion-device", default="cpu", help="where erosion runs: cpu (default), cuda, mps or auto")
-    group.add_argument("--masks", default="", help="comma-separated masks written as <stem>_mask_<name>.png: slope, "
-                       "height, height_low/mid/high, convex, concave, flow, water, river, lake, wear, deposit")
-    group.add_argument("--mask-bits", default="8", help="bit depth of the mask PNGs: 8 (default) or 16")
+    group.add_argument("--erosion-device", default="cpu", metavar="DEVICE", help="where erosion runs: cpu (default), cuda, mps or auto")
+    group.add_argument("--masks", default="", metavar="NAMES", help="comma-separated masks written as "
+                       f"<stem>_mask_<name>.png: {', '.join(MASK_NAMES)}")
+    group.add_argument("--mask-bits", default="8", metavar="BITS", help="bit depth of the mask PNGs: 8 (default) or 16")
     group.add_argument("--materials", action="store_true", help="material weight maps (rock, grass, forest, soil, "
                        "snow, water) read from the colour image, written as the --engine imports them")
-    group.add_argument("--water-level-m", "--sea-level-m", dest="water_level_m", default=None,
+    group.add_argument("--water-level-m", "--sea-level-m", dest="water_level_m", default=None, metavar="M",
                        help="sea level in metres: low ground connected to the border becomes sea (default: no sea)")
-    group.add_argument("--lake-min-depth-m", default="1", help="filled depressions this deep hold lakes (default 1)")
-    group.add_argument("--river-min-km2", default="0.5", help="upstream area from which rivers flow (default 0.5)")
+    group.add_argument("--lake-min-depth-m", default="1", metavar="M", help="filled depressions this deep hold lakes (default 1)")
+    group.add_argument("--river-min-km2", default="0.5", metavar="KM2", help="upstream area from which rivers flow (default 0.5)")
 
 
 def finish_options(args: argparse.Namespace, has_rgb: bool = True):

@@ -10,8 +10,9 @@ import pytest
 import tifffile
 
 from mesa.cli import main
+from mesa.cli.finish_options import MASK_NAMES
 from mesa.export import estimate_export_memory
-from mesa.finishing import MATERIAL_LAYERS, FinishOptions, erode, estimate_finish_memory, finish_terrain
+from mesa.finishing import MASKS, MATERIAL_LAYERS, FinishOptions, erode, estimate_finish_memory, finish_terrain
 from mesa.geometry.resample import resample_bilinear
 from tests.finishing.exr_reader import read_single_channel_exr
 
@@ -193,3 +194,7 @@ def test_generate_refuses_bad_finishing_before_the_model_loads(tmp_path, capsys)
             "--masks", "cliffs"]
     assert main(argv) == 2
     assert "unknown mask(s) cliffs" in capsys.readouterr().err
+
+
+def test_the_help_names_every_mask_the_library_knows():
+    assert MASK_NAMES == tuple(MASKS)
