@@ -2,7 +2,12 @@
 
 Reads .npy, float TIFF/EXR (metres) or 16-bit PNG (with --min-m/--max-m) and writes the chosen
 formats plus terrain.json (size, height ranges, engine import settings) as the folder --out,
-all at once. Everything is checked before any work: the numbers, the output folder (new, empty
+all at once. Finishing (mesa/cli/finish_options.py) erodes the terrain first and adds masks and
+the engine's material weight maps to the same folder:
+
+    python -m mesa export --elevation dem.npy --rgb rgb.png --meters-per-pixel 30 --out out/ \
+        --erosion hydraulic --masks slope,flow,water --materials --engine unreal
+ Everything is checked before any work: the numbers, the output folder (new, empty
 or a previous export), the files' headers and the memory the export needs.
 """
 
@@ -10,12 +15,14 @@ from __future__ import annotations
 
 import argparse
 
+from mesa.cli.finish_options import add_finish_arguments, finish_options, finish_result
 from mesa.export.engines import ENGINES
 from mesa.export.registry import FORMATS
 
 
 def add_export_options(parser: argparse.ArgumentParser, default_formats: str = "glb,png16") -> None:
-    """Add --formats, --engine, --max-triangles, --base and --vertical-exaggeration (shared with `generate`)."""
+    """Add --formats, --engine, --max-triangles, --base and --vertical-exaggeration (shared with
+    `generate`) and the finishing options (`mesa.cli.finish_options`)."""
     group = parser.add_argument_group("export")
     group.add_argument(
         "--formats",
@@ -28,6 +35,7 @@ def add_export_options(parser: argparse.ArgumentParser, default_formats: str = "
     group.add_argument("--base", action="store_true", help="add skirt walls and a bottom (watertight, for printing)")
     group.add_argument("--vertical-exaggeration", type=float, default=1.0,
                        help="factor on mesh heights, 0.001 to 1000 (default 1)")
+    add_finish_arguments(parser)
 
 
 def export_options(args: argparse.Namespace) -> dict:
@@ -71,11 +79,14 @@ def run(args: argparse.Namespace) -> int:
                 raise UserError(f"--rgb is {rgb_shape[1]} x {rgb_shape[0]} px but the elevation is "
                                 f"{elevation_file.shape[1]} x {elevation_file.shape[0]} px; they must be the same size")
             extra_bytes += RGB_READ_BYTES_PER_PIXEL * rgb_shape[0] * rgb_shape[1]
+        finish = finish_options(args, has_rgb=bool(args.rgb))
         check_export_request(elevation_file.shape, args.meters_per_pixel, has_rgb=bool(args.rgb),
-                             extra_bytes=extra_bytes, **export_options(args))
+                             extra_bytes=extra_bytes, finish=finish, **export_options(args))
         elevation_m = read_elevation(elevation_file, args.min_m, args.max_m)
         rgb = read_rgb(args.rgb) if args.rgb else None
-        result = export_terrain(elevation_m, args.meters_per_pixel, out, rgb=rgb, **export_options(args))
+        finished = finish_result(elevation_m, args.meters_per_pixel, rgb, finish)
+        result = export_terrain(elevation_m, args.meters_per_pixel, out, rgb=rgb, finished=finished,
+                                **export_options(args))
     _print_result(result)
     return 0
 

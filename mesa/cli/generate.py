@@ -3,7 +3,10 @@
 Per prompt and seed, a folder with rgb.png, elevation.npy (float32 metres), the chosen export
 formats (a 16-bit PNG heightmap by default) and terrain.json listing every file with every setting
 and the model id; each folder appears whole or not at all. The output folders and the export
-settings are checked before the model is loaded, the export's memory before sampling.
+settings are checked before the model is loaded, the export's memory before sampling. With the
+finishing options (--erosion, --masks, --materials; mesa/cli/finish_options.py) each terrain is
+finished before it is written: elevation.npy and the heightmaps hold the eroded terrain, and the
+masks and material weight maps join the folder.
 Run under `accelerate launch` to split the (prompt, seed) jobs across processes and GPUs.
 """
 
@@ -18,6 +21,7 @@ import numpy as np
 
 from mesa.cli.control_options import add_control_arguments, control_run
 from mesa.cli.export import add_export_options, export_options
+from mesa.cli.finish_options import finish_options, finish_result
 from mesa.cli.models import add_model_arguments, load_chosen_model
 from mesa.errors import UserError
 from mesa.naming import slug
@@ -94,22 +98,27 @@ def seed_folders(out: Path, prompts: list[str], seeds: list[int]) -> dict[tuple[
             for index, prompt in enumerate(prompts) for seed in seeds}
 
 
-def write_terrain(terrain, out_dir: Path, model_id: str, options: dict):
-    """Write one terrain's rgb.png, elevation.npy, exports and terrain.json as the folder `out_dir`."""
+def write_terrain(terrain, out_dir: Path, model_id: str, options: dict, finish=None):
+    """Write one terrain's rgb.png, elevation.npy, exports and terrain.json as the folder `out_dir`,
+    finished first as `finish` (`FinishOptions`, or None) asks: elevation.npy is then the finished
+    (eroded) elevation the heightmaps hold."""
     from mesa.export.exporter import ExtraFile, export_terrain
 
     height, width = terrain.elevation_m.shape
-    elevation = terrain.elevation_m.astype(np.float32)
+    finished = None if finish is None else finish_result(terrain.elevation_m, terrain.meters_per_pixel, terrain.rgb,
+                                                         finish)
+    elevation = (terrain.elevation_m if finished is None else finished.elevation_m).astype(np.float32)
+    eroded = {} if finished is None or finished.erosion is None else {"erosion": finished.erosion.kind}
     extras = [
         ExtraFile("rgb.png", "image", lambda path: _save_png(terrain.rgb, path), {"width": width, "height": height},
                   "png"),
         ExtraFile("elevation.npy", "elevation", lambda path: _save_npy(elevation, path),
                   {"width": width, "height": height, "encoding": "float32 metres",
-                   "range_m": [float(elevation.min()), float(elevation.max())]}, "npy"),
+                   "range_m": [float(elevation.min()), float(elevation.max())], **eroded}, "npy"),
     ]
     provenance = {**terrain.provenance(), "model_id": model_id}
     return export_terrain(terrain.elevation_m, terrain.meters_per_pixel, out_dir, rgb=terrain.rgb,
-                          provenance=provenance, extra_files=extras, **options)
+                          provenance=provenance, extra_files=extras, finished=finished, **options)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -126,6 +135,7 @@ def run(args: argparse.Namespace) -> int:
     options = export_options(args)
     check_export_settings(options["formats"], options["engine"], options["max_triangles"],
                           options["vertical_exaggeration"])
+    finish = finish_options(args)
     with os_errors_as_user_errors("cannot write to --out", args.out):
         out = check_parent_folder(args.out)
         folders = seed_folders(out, prompts, args.seeds)
@@ -138,7 +148,7 @@ def run(args: argparse.Namespace) -> int:
         pipe = load_chosen_model(args, device, announce=state.is_main_process)
     requests = [pipe.request(prompt, args.seeds, args.steps, args.guidance, args.sampler, args.negative_prompt,
                              args.height, args.width, args.relief_m, args.base_m) for prompt in prompts]
-    check_export_request((requests[0].height, requests[0].width), None, has_rgb=True, **options)
+    check_export_request((requests[0].height, requests[0].width), None, has_rgb=True, finish=finish, **options)
     jobs = [(index, prompt, seed) for index, prompt in enumerate(prompts) for seed in args.seeds]
     with state.split_between_processes(jobs) as my_jobs:
         seeds_by_prompt = defaultdict(list)
@@ -152,7 +162,7 @@ def run(args: argparse.Namespace) -> int:
                 terrains = pipe.to_terrains(pipe.sample_latents(request), request)
             for terrain in terrains:
                 folder = folders[(index, terrain.seed)]
-                heights = write_terrain(terrain, folder, pipe.model_id, options).heights
+                heights = write_terrain(terrain, folder, pipe.model_id, options, finish).heights
                 outliers = f", {heights.outlier_count} outlier pixels" if heights.outliers else ""
                 print(f"seed {terrain.seed}: {folder} (relief {heights.relief_m:.0f} m p2-p98, "
                       f"{heights.full_relief_m:.0f} m min-max{outliers})")

@@ -9,6 +9,11 @@
 --out receives the saved world (world.json, rgb.png, elevation.npy, ...), the mosaic in --formats,
 one GLB per tile, a decimated GLB of the whole world and, with --engine, the engine's tile set. The
 folder is checked before any work and replaced in one step at the end.
+
+Finishing (--erosion, --masks, --materials; mesa/cli/finish_options.py) runs on the whole mosaic
+before any tile is cut, so erosion and rivers cross tile seams and neighbouring engine tiles share
+their edges; every export is then the finished terrain, with the masks and material files in
+mosaic/ and, per engine tile, in the engine folder (the saved world stays as generated).
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import argparse
 import os
 from pathlib import Path
 
+from mesa.cli.finish_options import add_finish_arguments, finish_options, finish_result
 from mesa.cli.models import add_model_arguments, load_chosen_model
 from mesa.errors import UserError
 from mesa.prompts import PromptParts, build_prompt
@@ -59,6 +65,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     export.add_argument("--no-lod", action="store_true", help="skip the decimated whole-world GLB")
     export.add_argument("--no-tile-meshes", action="store_true", help="skip the per-tile GLBs")
     export.add_argument("--vertical-exaggeration", type=float, default=1.0)
+    add_finish_arguments(parser)
 
 
 def parse_tiles(text: str) -> tuple[int, int]:
@@ -130,12 +137,14 @@ def run(args: argparse.Namespace) -> int:
 
     check_out_dir(args.out)
     parse_formats(args.formats)
+    finish = finish_options(args)
     prompts = collect_prompts(args)
     tiles = parse_tiles(args.tiles)
     if args.extend is not None and args.direction is None:
         raise UserError("--extend needs --direction (north, south, east or west)")
     source = load_world(args.extend) if args.extend is not None else None
     pipe = load_chosen_model(args)
+    check_finish_memory(finish, source, tiles, args.direction, pipe.native_size)
     report = progress_printer()
     if source is not None:
         world = extend_world(pipe, source, args.direction, prompt=prompts if isinstance(prompts, str) else None,
@@ -144,16 +153,32 @@ def run(args: argparse.Namespace) -> int:
     else:
         world = generate_world(pipe, prompts, args.seed, tiles, args.overlap, args.steps, args.guidance, args.sampler,
                                args.negative_prompt, args.relief_m, args.base_m, args.window_batch, callback=report)
+    finished = finish_result(world.elevation_m, world.meters_per_pixel, world.rgb, finish)
     result = export_world(world, args.out, args.formats, args.engine, tile_meshes=not args.no_tile_meshes,
                           lod_triangles=None if args.no_lod else args.lod_triangles,
                           engine_tile_samples=args.engine_tile_samples,
-                          vertical_exaggeration=args.vertical_exaggeration)
+                          vertical_exaggeration=args.vertical_exaggeration, finished=finished)
     east, north = world.extent_m
     print(f"world: {world.columns} x {world.rows} tiles, {east / 1000:.2f} x {north / 1000:.2f} km, "
           f"{float(world.elevation_m.min()):.0f}..{float(world.elevation_m.max()):.0f} m -> {result.out_dir}")
     if result.engine_tiles is not None:
         print(f"{args.engine}: {len(result.engine_tiles.tiles)} tiles in {result.engine_tiles.folder}")
     return 0
+
+
+def check_finish_memory(finish, source, tiles: tuple[int, int], direction: str | None, native_px: int) -> None:
+    """UserError (before generating) when finishing the world's mosaic cannot fit in memory."""
+    from mesa.finishing import estimate_finish_memory
+    from mesa.limits import check_memory
+
+    if source is None:
+        shape = (tiles[1] * native_px, tiles[0] * native_px)
+    else:
+        height, width = source.elevation_m.shape
+        grows_rows = direction in ("north", "south")
+        shape = (height + native_px * grows_rows, width + native_px * (not grows_rows))
+    check_memory(estimate_finish_memory(shape, finish), f"finishing a {shape[1]} x {shape[0]} px world",
+                 "generate fewer tiles, or leave out --materials / the masks")
 
 
 def progress_printer():

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -19,6 +20,9 @@ from mesa.export.sidecar import SIDECAR_NAME, extent_of, heightmap_entry, mesh_e
 from mesa.geometry import TerrainMesh, add_base, build_grid_mesh, decimate_mesh
 from mesa.geometry.relief import HeightRange, height_range
 from mesa.validation import ELEVATION_LIMIT_M, check_elevation, check_integer, check_number, check_rgb
+
+if TYPE_CHECKING:  # mesa.finishing imports torch: loaded only when an export finishes (see below)
+    from mesa.finishing import FinishOptions, FinishResult
 
 METERS_PER_PIXEL_RANGE = (1e-3, 1e5)  # 1 mm to 100 km between samples
 VERTICAL_EXAGGERATION_RANGE = (1e-3, 1e3)
@@ -130,6 +134,7 @@ def check_export_request(
     vertical_exaggeration: float = 1.0,
     has_rgb: bool = False,
     extra_bytes: int = 0,
+    finish: FinishOptions | None = None,
 ) -> ExportRequest:
     """Check every export setting and the memory the export needs, before any work (and, for
     `generate`, before sampling); UserError with one line naming what is wrong and what is accepted.
@@ -138,6 +143,8 @@ def check_export_request(
         shape: (H, W) of the elevation map to export.
         meters_per_pixel: its ground spacing, or None when not known yet (not checked then).
         extra_bytes: memory the caller needs beside the export (reading files, the colour image).
+        finish: the finishing the caller runs before exporting (`mesa.finishing.finish_terrain`):
+            its options are checked and its memory counted (computing and writing at the engine's size).
         others: as for `export_terrain`.
     """
     names, vertical_exaggeration = check_export_settings(formats, engine, max_triangles, vertical_exaggeration)
@@ -148,6 +155,10 @@ def check_export_request(
         max_triangles = _check_triangle_budget(max_triangles, (height, width))
     engine_shape = engine_grid_shape(engine, (height, width))
     memory = estimate_export_memory((height, width), names, engine_shape, max_triangles, bool(base), has_rgb)
+    if finish is not None:
+        from mesa.finishing import estimate_finish_memory
+
+        extra_bytes += estimate_finish_memory((height, width), finish, engine_shape)
     check_export_memory(memory, (height, width), names, extra_bytes)
     return ExportRequest((height, width), names, engine, meters_per_pixel, vertical_exaggeration, max_triangles,
                          bool(base))
@@ -166,6 +177,7 @@ def export_terrain(
     provenance: Mapping | None = None,
     name: str = "terrain",
     extra_files: Sequence[ExtraFile] = (),
+    finished: FinishResult | None = None,
 ) -> ExportResult:
     """Write `formats` for one terrain, `extra_files` and `terrain.json` as the folder `out_dir`.
 
@@ -188,7 +200,18 @@ def export_terrain(
         provenance: JSON-ready description of how the terrain was made (`Terrain.provenance()`).
         name: file name stem.
         extra_files: further files to write into the same folder and list in terrain.json.
+        finished: `mesa.finishing.finish_terrain`'s result for this terrain (same grid): its
+            elevation replaces `elevation_m` everywhere (heightmaps, meshes, statistics: an eroded
+            export is the eroded terrain), and its masks and material files are written into the
+            same folder at the engine's heightmap size (`mesa.finishing.write_finish`), listed in
+            terrain.json "files" with a description each, its figures under "finishing".
     """
+    if finished is not None:
+        if np.shape(elevation_m) != finished.elevation_m.shape:
+            raise UserError(f"the finished terrain is {finished.elevation_m.shape[1]} x "
+                            f"{finished.elevation_m.shape[0]} px but the elevation map is {np.shape(elevation_m)[1]} x "
+                            f"{np.shape(elevation_m)[0]} px; finish the terrain that is exported")
+        elevation_m = finished.elevation_m
     elevation = check_elevation(elevation_m, ELEVATION_LIMIT_M)
     rgb = check_rgb(rgb, elevation.shape)
     if meters_per_pixel is None:
@@ -198,14 +221,15 @@ def export_terrain(
     _check_names(name, extra_files)
     out_dir = check_export_folder(out_dir, "output folder")
     try:
-        return _write(elevation, rgb, request, out_dir, provenance, name, extra_files)
+        return _write(elevation, rgb, request, out_dir, provenance, name, extra_files, finished)
     except OSError as error:
         writing = f" (writing {Path(error.filename).name})" if error.filename else ""
         raise UserError(f"cannot write the export {out_dir}: {error.strerror or error}{writing}") from None
 
 
 def _write(elevation: np.ndarray, rgb: np.ndarray | None, request: ExportRequest, out_dir: Path,
-           provenance: Mapping | None, name: str, extra_files: Sequence[ExtraFile]) -> ExportResult:
+           provenance: Mapping | None, name: str, extra_files: Sequence[ExtraFile],
+           finished: FinishResult | None) -> ExportResult:
     """Build, write into a staging folder, describe in terrain.json, then swap the folder in."""
     grid, engine_settings = prepare_engine(request.engine, elevation, request.meters_per_pixel,
                                            request.vertical_exaggeration)
@@ -226,6 +250,14 @@ def _write(elevation: np.ndarray, rgb: np.ndarray | None, request: ExportRequest
         for extra in extra_files:
             extra.write(staging / extra.name)
             entries.append({"path": extra.name, "role": extra.role, "format": extra.format, **extra.details})
+        finishing = None
+        if finished is not None:
+            from mesa.finishing import write_finish
+
+            size = None if request.engine == "none" else (engine_settings.heightmap_height,
+                                                          engine_settings.heightmap_width)
+            finishing = write_finish(finished, staging, name, request.engine, size)
+            entries += finishing.sidecar_entries()
         del mesh
         heights = height_range(elevation)
         document = sidecar_document(
@@ -238,6 +270,8 @@ def _write(elevation: np.ndarray, rgb: np.ndarray | None, request: ExportRequest
             mesh=None if stats is None else stats.__dict__,
             provenance=dict(provenance) if provenance else None,
         )
+        if finishing is not None:
+            document["finishing"] = finishing.sidecar
         write_sidecar(document, staging)
     files = tuple(ExportedFile(out_dir / e["path"], e["role"], e["format"]) for e in entries)
     sidecar = out_dir / SIDECAR_NAME

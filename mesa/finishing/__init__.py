@@ -8,6 +8,7 @@ from mesa.finishing.erosion import EROSION_KINDS, erode, erosion_settings
 from mesa.finishing.erosion_result import ErosionCancelled, ErosionResult
 from mesa.finishing.finish import FinishFiles, FinishOptions, FinishResult, finish_terrain, write_finish
 from mesa.finishing.hydraulic import HydraulicErosion, hydraulic_erosion
+from mesa.finishing.memory import estimate_finish_memory
 from mesa.finishing.masks import MASKS, compute_masks, parse_masks, quantise_mask
 from mesa.finishing.materials import MATERIAL_LAYERS, MaterialWeights, material_weights, quantise_weights
 from mesa.finishing.thermal import ThermalErosion, thermal_erosion
@@ -35,6 +36,7 @@ __all__ = [
     "count_closed_depressions",
     "erode",
     "erosion_settings",
+    "estimate_finish_memory",
     "finish_terrain",
     "hydraulic_erosion",
     "material_weights",

@@ -26,12 +26,9 @@ from mesa.finishing.erosion_result import ErosionResult, Progress
 from mesa.finishing.masks import MASKS, compute_masks, parse_masks
 from mesa.finishing.materials import MaterialWeights, material_weights
 from mesa.finishing.water import WaterMaps, analyse_water
-from mesa.finishing.writers import LAYER_WRITERS, FinishedFile, LayerFiles, write_masks
+from mesa.finishing.writers import LAYER_WRITERS, FinishedFile, LayerFiles, write_bytes, write_masks
 from mesa.limits import check_memory
 from mesa.validation import check_elevation, check_positive, check_rgb
-
-WRITE_BYTES_PER_PIXEL = 240
-"""Peak memory of writing the layers per output pixel: resampled float weights, sort ranks, bytes."""
 
 
 @dataclass(frozen=True)
@@ -202,9 +199,7 @@ def write_finish(
         raise UserError(f"unknown engine {engine!r}; choose one of {', '.join(LAYER_WRITERS)}")
     folder = Path(folder)
     size = tuple(result.elevation_m.shape) if size is None else (int(size[0]), int(size[1]))
-    layer_count = 0 if result.materials is None else len(result.materials.layers)
-    check_memory(WRITE_BYTES_PER_PIXEL * max(layer_count, 1) * size[0] * size[1],
-                 f"writing finishing maps of {size[1]} x {size[0]} px", "export at a smaller size")
+    check_memory(write_bytes(size), f"writing finishing maps of {size[1]} x {size[0]} px", "export at a smaller size")
     files = write_masks(result.masks, folder, stem, size, result.mask_bits)
     layers = None
     if result.materials is not None:

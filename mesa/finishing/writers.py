@@ -42,6 +42,19 @@ CHANNELS = "RGBA"
 BLOCK_PIXELS = 1 << 20
 """Output pixels resampled and quantised at a time: the writers' float temporaries stay bounded
 (about 300 bytes per block pixel) whatever the engine's size; only the finished 8/16-bit maps are whole."""
+BLOCK_BYTES_PER_PIXEL = 360
+"""Peak of one block per block pixel: the resampled float32 layers, sort ranks and quantised bytes
+(about 300 measured with benchmarks/bench_finish_memory.py, plus a fifth)."""
+WHOLE_BYTES_PER_PIXEL = 24
+"""What a writer keeps whole per output pixel: the quantised layers (one byte each), the RGBA splat
+copies, the uint32 control map and the PNG / EXR buffers (10 to 12 measured, doubled)."""
+
+
+def write_bytes(size: tuple[int, int]) -> int:
+    """Upper bound of the peak memory of writing the masks and material files at `size` (rows,
+    columns) with `write_finish`: one block of temporaries plus the maps that stay whole."""
+    pixels = int(size[0]) * int(size[1])
+    return BLOCK_BYTES_PER_PIXEL * min(pixels, BLOCK_PIXELS) + WHOLE_BYTES_PER_PIXEL * pixels
 
 
 @dataclass(frozen=True)

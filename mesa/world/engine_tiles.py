@@ -13,7 +13,8 @@ Terrain3D regions. Every tile of a set is quantised over the world's one elevati
   32-bit EXR in metres with each region's location.
 
 Heightmaps go through the export registry's writers (`mesa.export.FORMATS`); the tile's file is then
-renamed to the engine's naming. The set's import settings go into `{engine}_tiles.json`.
+renamed to the engine's naming. The set's import settings go into `{engine}_tiles.json`. A finished
+world (`mesa.finishing`) adds each tile's masks and material files (`mesa.world.finish_tiles`).
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ from mesa.export import FORMATS
 from mesa.export.engines import POWER_OF_TWO_PLUS_ONE, UNREAL_SIZES, smallest_size_at_least
 from mesa.geometry.resample import resample_bilinear
 from mesa.export.heightmap_formats import HeightGrid
+from mesa.finishing import FinishedFile, FinishResult
+from mesa.world.finish_tiles import write_finish_tiles
 
 ENGINE_TILE_FORMATS = {"unreal": "png16", "unity": "r16", "godot": "exr"}
 TERRAIN3D_REGION_SIZES = (64, 128, 256, 512, 1024, 2048)
@@ -73,12 +76,16 @@ class EngineTileSet:
     spacing_m: tuple[float, float]
     range_m: tuple[float, float]
     import_settings: dict = field(default_factory=dict)
+    finishing_files: tuple[FinishedFile, ...] = ()
+    finishing: dict | None = None
 
 
 def write_engine_tiles(elevation_m: np.ndarray, meters_per_pixel: float, columns: int, rows: int, engine: str,
-                       folder: Path, name: str = "world", tile_samples: int | None = None) -> EngineTileSet:
+                       folder: Path, name: str = "world", tile_samples: int | None = None,
+                       finished: FinishResult | None = None) -> EngineTileSet:
     """Write the tile set of `engine` ("unreal", "unity" or "godot") for a (H, W) metres mosaic of
-    `columns` x `rows` world tiles into `folder` (created)."""
+    `columns` x `rows` world tiles into `folder` (created); with `finished` (the finishing of this
+    very mosaic: `finished.elevation_m` is `elevation_m`) each tile's masks and material files too."""
     if engine not in ENGINE_TILE_FORMATS:
         raise UserError(f"engine tiles exist for {', '.join(ENGINE_TILE_FORMATS)}; got {engine!r}")
     folder.mkdir(parents=True, exist_ok=True)
@@ -101,6 +108,9 @@ def write_engine_tiles(elevation_m: np.ndarray, meters_per_pixel: float, columns
             tiles.append(_write_tile(tile_grid, engine, folder, f"{name}_x{x}_y{y}", x, y, (y * step, x * step)))
     tile_set = EngineTileSet(engine, folder, tuple(tiles), grid.shape, elevation_m.shape, spacing, range_m)
     tile_set.import_settings = IMPORT_SETTINGS[engine](tile_set, size, counts)
+    if finished is not None:
+        tile_set.finishing_files, tile_set.finishing = write_finish_tiles(
+            finished, engine, tile_set.tiles, tile_set.global_samples, spacing[0], folder, name)
     _write_sidecar(tile_set, folder / f"{engine}_tiles.json")
     return tile_set
 
@@ -214,4 +224,6 @@ def _write_sidecar(tile_set: EngineTileSet, path: Path) -> None:
                    "first_sample": list(t.first_sample)} for t in tile_set.tiles],
         "import_settings": tile_set.import_settings,
     }
+    if tile_set.finishing is not None:
+        document["finishing"] = tile_set.finishing
     path.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")

@@ -9,12 +9,18 @@
 A tile's GLB covers its pixels plus the first row / column of its east and south neighbours, so
 neighbouring meshes share their border vertices exactly; its `terrain.json` gives its offset in
 the world. Memory is estimated before anything is written (`mesa.limits`).
+
+A finished world (`finished`: `mesa.finishing.finish_terrain` of the whole mosaic, so erosion runs
+across tile seams before any tile is cut) exports the finished terrain everywhere - mosaic, tile
+GLBs, the LOD and the engine tiles - with the masks and material files in `mosaic/` (whole
+mosaic) and in the engine folder (per engine tile). The saved world (world.json, elevation.npy)
+stays as generated, so extending it and finishing it again never erodes twice.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -22,8 +28,10 @@ import numpy as np
 from mesa.atomic import staged_directory
 from mesa.errors import UserError
 from mesa.export import ENGINES, ExportedFile, export_terrain, parse_formats
+from mesa.finishing import FinishResult
 from mesa.limits import check_memory
 from mesa.world.engine_tiles import ENGINE_TILE_FORMATS, EngineTileSet, write_engine_tiles
+from mesa.world.finish_tiles import finish_tiles_bytes
 from mesa.world.storage import WORLD_FILE, save_world, world_document
 from mesa.world.world import World
 
@@ -57,13 +65,21 @@ class WorldExport:
 def export_world(world: World, out_dir: str | Path, formats: str = "png16", engine: str = "none",
                  tile_meshes: bool = True, lod_triangles: int | None = DEFAULT_LOD_TRIANGLES,
                  engine_tile_samples: int | None = None, vertical_exaggeration: float = 1.0,
-                 name: str = "world") -> WorldExport:
+                 name: str = "world", finished: FinishResult | None = None) -> WorldExport:
     """Write the world, its mosaic in `formats`, per-tile GLBs, a decimated GLB (None: none) and the
-    `engine`'s tile set ("none", "unreal", "unity", "godot") into `out_dir`, replacing it in one step."""
+    `engine`'s tile set ("none", "unreal", "unity", "godot") into `out_dir`, replacing it in one step;
+    every export is `finished`'s terrain when given (the finishing of `world`'s whole mosaic)."""
     parse_formats(formats)
     if engine not in ENGINES:
         raise UserError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
-    check_export_memory(world, engine, lod_triangles is not None or tile_meshes)
+    check_export_memory(world, engine, lod_triangles is not None or tile_meshes, finished)
+    exported = world
+    if finished is not None:
+        if finished.elevation_m.shape != world.elevation_m.shape:
+            raise UserError(f"the finished terrain is {finished.elevation_m.shape[1]} x {finished.elevation_m.shape[0]}"
+                            f" px but the world is {world.elevation_m.shape[1]} x {world.elevation_m.shape[0]} px; "
+                            "finish the world that is exported")
+        exported = replace(world, elevation_m=finished.elevation_m)
     out_dir = Path(out_dir)
     written: list[tuple[Path, str, str]] = []
     engine_set = None
@@ -71,22 +87,24 @@ def export_world(world: World, out_dir: str | Path, formats: str = "png16", engi
         written += [(path, "world", path.suffix.lstrip(".")) for path in save_world(world, staging)]
         provenance = world.provenance()
         mosaic = export_terrain(world.elevation_m, world.meters_per_pixel, staging / "mosaic", formats, rgb=world.rgb,
-                                vertical_exaggeration=vertical_exaggeration, provenance=provenance, name=name)
+                                vertical_exaggeration=vertical_exaggeration, provenance=provenance, name=name,
+                                finished=finished)
         written += [(f.path, f"mosaic_{f.role}", f.format) for f in mosaic.files]
         if tile_meshes:
-            written += _tile_meshes(world, staging / "tiles", vertical_exaggeration, name)
+            written += _tile_meshes(exported, staging / "tiles", vertical_exaggeration, name)
         if lod_triangles is not None:
-            lod = export_terrain(world.elevation_m, world.meters_per_pixel, staging / "lod", "glb", rgb=world.rgb,
+            lod = export_terrain(exported.elevation_m, world.meters_per_pixel, staging / "lod", "glb", rgb=world.rgb,
                                  max_triangles=lod_triangles, vertical_exaggeration=vertical_exaggeration,
                                  provenance=provenance, name=f"{name}_lod")
             written += [(f.path, f"lod_{f.role}", f.format) for f in lod.files]
         if engine != "none":
-            engine_set = write_engine_tiles(world.elevation_m, world.meters_per_pixel, world.columns, world.rows,
-                                            engine, staging / engine, name, engine_tile_samples)
+            engine_set = write_engine_tiles(exported.elevation_m, world.meters_per_pixel, world.columns, world.rows,
+                                            engine, staging / engine, name, engine_tile_samples, finished)
             written += [(engine_set.folder / t.file, "engine_tile", ENGINE_TILE_FORMATS[engine])
                         for t in engine_set.tiles]
+            written += [(f.path, f"engine_{f.role}", f.format) for f in engine_set.finishing_files]
             written.append((engine_set.folder / f"{engine}_tiles.json", "engine_sidecar", "json"))
-        _add_file_list(staging / WORLD_FILE, world, written, staging)
+        _add_file_list(staging / WORLD_FILE, world, written, staging, finished)
         files = tuple(ExportedFile(out_dir / Path(p).relative_to(staging), role, fmt) for p, role, fmt in written)
     if engine_set is not None:
         engine_set.folder = out_dir / engine
@@ -118,19 +136,30 @@ def _tile_meshes(world: World, folder: Path, vertical_exaggeration: float, name:
     return written
 
 
-def check_export_memory(world: World, engine: str, meshes: bool) -> None:
-    """UserError when building the world's largest mesh or engine grid cannot fit in memory."""
+def check_export_memory(world: World, engine: str, meshes: bool, finished: FinishResult | None = None) -> None:
+    """UserError when building the world's largest mesh or engine grid (with a finished world's
+    band of tile rows, `mesa.world.finish_tiles`) cannot fit in memory."""
     height, width = world.elevation_m.shape
     mesh = MESH_BYTES_PER_VERTEX * height * width if meshes else 0.0
     samples = 4 * (height + world.rows) * (width + world.columns)  # engine sizes at most double each side
     engine_grid = ENGINE_BYTES_PER_SAMPLE * samples if engine != "none" else 0
+    if finished is not None and engine != "none":  # a band of tile rows: at most double a world tile row
+        engine_grid += finish_tiles_bytes(finished, (0, 2 * (width + world.columns)), 2 * (world.tile_px + 1))
     check_memory(max(mesh, engine_grid), f"exporting a {width} x {height} px world",
                  "skip the whole-world mesh (lod_triangles=None / --no-lod) or export fewer tiles")
 
 
-def _add_file_list(path: Path, world: World, written: list[tuple[Path, str, str]], root: Path) -> None:
-    """Rewrite `world.json` with the list of every exported file (paths relative to the folder)."""
+def _add_file_list(path: Path, world: World, written: list[tuple[Path, str, str]], root: Path,
+                   finished: FinishResult | None = None) -> None:
+    """Rewrite `world.json` with the list of every exported file (paths relative to the folder) and,
+    for a finished world, what the finishing did."""
     document = world_document(world)
+    if finished is not None:
+        document["finishing"] = {
+            "exports": "mosaic/, tiles/, lod/ and the engine folder hold the finished terrain; elevation.npy and "
+                       "rgb.png here are the world as generated (extend and finish it again from them)",
+            **finished.summary(),
+        }
     document["files"] = [{"path": str(Path(p).relative_to(root)), "role": role, "format": fmt}
                          for p, role, fmt in written]
     path.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")

@@ -56,3 +56,26 @@ def test_a_prompt_grid_file_paints_the_world(reference_dir, tmp_path):
                      "--no-tile-meshes") == 0
     cells = json.loads((tmp_path / "out" / "world.json").read_text())["cells"]
     assert cells[0]["prompts"] == {"plains": 1.0} and cells[1]["prompts"] == {"mountains": 1.0}
+
+
+def test_a_finished_world_has_eroded_engine_tiles_with_weight_maps(reference_dir, tmp_path, capsys):
+    import imageio.v3 as iio
+    import numpy as np
+
+    out = tmp_path / "world"
+    assert run_world(reference_dir, out, "--prompt", "hills", "--tiles", "2x1", "--engine", "unreal", "--no-lod",
+                     "--no-tile-meshes", "--erosion", "hydraulic", "--masks", "slope,flow", "--materials") == 0
+    assert "erosion: hydraulic, 100 iterations" in capsys.readouterr().out
+    west = [iio.imread(out / "unreal" / f"world_layer_{name}_x0_y0.png") for name in ("rock", "grass", "forest")]
+    east = [iio.imread(out / "unreal" / f"world_layer_{name}_x1_y0.png") for name in ("rock", "grass", "forest")]
+    for one, other in zip(west, east, strict=True):
+        np.testing.assert_array_equal(one[:, -1], other[:, 0])
+    assert (out / "mosaic" / "world_mask_flow.png").is_file()
+    listed = {entry["path"] for entry in json.loads((out / "world.json").read_text())["files"]}
+    assert listed == {str(p.relative_to(out)) for p in out.rglob("*") if p.is_file()}
+
+
+def test_bad_finishing_options_stop_before_the_model_loads(tmp_path, capsys):
+    code = main(["world", "--model", str(tmp_path / "no-model"), "--prompt", "hills", "--out", str(tmp_path / "out"),
+                 "--erosion", "glacial"])
+    assert code == 2 and "--erosion 'glacial' is not known" in capsys.readouterr().err
