@@ -102,7 +102,17 @@ def editor_mask(editor_value: object, shape: tuple[int, int]) -> np.ndarray:
         raise UserError("the mask is empty: paint the region to repaint with the brush")
     if min(painted.shape) < MIN_SIDE_PX:
         raise UserError(f"the mask is smaller than {MIN_SIDE_PX} px; reload the selected result under the brush")
-    return resample_mask(painted, *shape)
+    return _shrink_mask(painted, shape)
+
+
+def _shrink_mask(painted: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """`painted` on the terrain's grid: exact block-wise "any" when the editor showed the terrain
+    enlarged by an integer factor (as `mask_background` does), else `resample_mask`."""
+    (height, width), (rows, columns) = painted.shape, shape
+    if height % rows == 0 and width % columns == 0 and height // rows == width // columns:
+        factor = height // rows
+        return painted.reshape(rows, factor, columns, factor).any(axis=(1, 3))
+    return resample_mask(painted, rows, columns)
 
 
 def mask_background(session: Session | None):

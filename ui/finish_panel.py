@@ -188,14 +188,14 @@ def finish_downloads(session: Session | None, state: FinishState | None, engine:
 def _export(session: Session, result: Result, finished: FinishResult, engine: str, exaggeration: float,
             max_triangles: int) -> tuple[Path, list[Path], str]:
     terrain = result.terrain
-    stem = f"{result.file_stem}_finished"
+    stem = f"{result.file_stem}_finished"  # heightmaps and mesh; the maps keep the result's stem (<stem>_mask_*)
     with session.use():
         folder = session.result_folder(result) / slug(f"finished_{engine}_x{exaggeration:g}_{max_triangles}", separator="_")
         scratch = folder / "maps"
         shutil.rmtree(scratch, ignore_errors=True)
         scratch.mkdir(parents=True)
         size = engine_grid_shape(engine, finished.elevation_m.shape) if engine != "none" else None
-        maps = write_finish(finished, scratch, stem, engine, size)
+        maps = write_finish(finished, scratch, result.file_stem, engine, size)
         extras = [ExtraFile(f.path.name, f.role, _copier(f.path), {"description": f.description, "width": f.width,
                                                                     "height": f.height}, f.format)
                   for f in maps.files]
