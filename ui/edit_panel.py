@@ -2,8 +2,10 @@
 of the selected result. Results join the session's history, gallery and downloads like generated
 terrains (a `ControlledTerrain` is a `Terrain`).
 
-The sketch canvas and the mask brush are Gradio ImageEditors (`type="numpy"`, PNG so colours stay
-exact); their value is a dict with "background", "layers" and "composite" (H, W, 4) uint8 arrays.
+The sketch canvas and the mask brush are Gradio ImageEditors (`type="numpy"`, RGBA, PNG so colours
+stay exact); their value is a dict with "background", "layers" and "composite" (H, W, 4) uint8
+arrays. The sketch canvas starts transparent: unpainted pixels carry no information
+(`mesa.control.sketch`), grey strokes are heights, red ridges, blue valleys.
 """
 
 from __future__ import annotations
@@ -36,17 +38,11 @@ MODES = {"texture": "Texture a heightmap (colour for your elevation)",
          "repaint": "Repaint the masked region of the selected result"}
 MAX_UPLOAD_SIDE_PX = 4096  # an uploaded heightmap is textured at the model's size and kept at its own
 SKETCH_CANVAS_PX = 256
-SKETCH_GREY = 128  # the canvas starts as one mid grey: no information but "middle height"
 SKETCH_COLOURS = ["#000000", "#404040", "#808080", "#c0c0c0", "#ffffff", "#ff0000", "#0000ff"]
 MASK_COLOUR = "#ffffff"
 MASK_MIN_PX = 384  # the result under the mask brush is enlarged to at least this
 
 Progress = Callable[..., object]
-
-
-def blank_sketch(size_px: int = SKETCH_CANVAS_PX) -> np.ndarray:
-    """(size, size, 3) uint8 mid-grey canvas for the sketch editor."""
-    return np.full((size_px, size_px, 3), SKETCH_GREY, dtype=np.uint8)
 
 
 def read_heightmap(path: object, min_m: object = None, max_m: object = None) -> np.ndarray:

@@ -138,11 +138,11 @@ def _edit_panel(pipe, sessions: SessionRegistry, hooks: PageHooks, controls: Gen
     with gr.Row(equal_height=False):
         with gr.Column():
             sketch = gr.ImageEditor(
-                value=edit_panel.blank_sketch(), type="numpy", image_mode="RGB", format="png", layers=False,
-                transforms=(), sources=("upload",), canvas_size=(edit_panel.SKETCH_CANVAS_PX,) * 2,
-                brush=gr.Brush(colors=edit_panel.SKETCH_COLOURS, default_color="#ffffff", color_mode="fixed"),
-                label="Sketch: grey = heights (black low, white high), red = ridges, blue = valleys",
-                elem_id="edit-sketch")
+                type="numpy", image_mode="RGBA", format="png", layers=False, transforms=(), sources=("upload",),
+                canvas_size=(edit_panel.SKETCH_CANVAS_PX,) * 2,
+                brush=gr.Brush(colors=edit_panel.SKETCH_COLOURS, default_color="#808080", color_mode="fixed"),
+                label="Sketch: grey = heights (black low, white high), red = ridges, blue = valleys, "
+                      "unpainted = no information", elem_id="edit-sketch")
             strength = gr.Slider(0, 1, value=0.5, step=0.05, elem_id="edit-strength",
                                  label="Strength: 0 ignores the sketch or heightmap, 1 keeps its large shapes")
         with gr.Column():
@@ -158,7 +158,7 @@ def _edit_panel(pipe, sessions: SessionRegistry, hooks: PageHooks, controls: Gen
             with gr.Row():
                 min_m = gr.Number(None, label="16-bit file: lowest m", elem_id="edit-min-m")
                 max_m = gr.Number(None, label="highest m", elem_id="edit-max-m")
-            spacing = gr.Number(None, label="Metres per pixel of the upload (empty: the model's)",
+            spacing = gr.Number(None, label="Metres per pixel of the upload (0: the model's)",
                                 elem_id="edit-spacing")
     prompt = gr.Textbox(label="Prompt (empty: the one composed above; repaint: the result's own)", max_lines=3,
                         elem_id="edit-prompt")
@@ -189,7 +189,10 @@ def _finish_panel(hooks: PageHooks, controls: GenerateControls) -> None:
                                   elem_id="finish-erosion")
             strength = gr.Slider(*finish_panel.STRENGTH_RANGE, value=1.0, step=0.25, elem_id="finish-strength",
                                  label="Erosion strength (time: 1 = 100 hydraulic / 50 thermal iterations)")
-            sea = gr.Number(None, label="Sea level in metres (empty: no sea)", elem_id="finish-sea")
+            with gr.Row(equal_height=True):
+                sea_on = gr.Checkbox(False, label="Sea", elem_id="finish-sea-on", scale=0, min_width=80)
+                sea = gr.Number(0, label="Sea level in metres (cells below it connected to the border)",
+                                elem_id="finish-sea")
             masks = gr.CheckboxGroup(list(MASKS), value=list(finish_panel.DEFAULT_MASKS), label="Masks",
                                      elem_id="finish-masks")
             materials = gr.Checkbox(True, elem_id="finish-materials",
@@ -214,13 +217,14 @@ def _finish_panel(hooks: PageHooks, controls: GenerateControls) -> None:
                             file_count="multiple", interactive=False, elem_id="finish-downloads")
             notes = gr.Markdown(elem_id="finish-notes")
 
-    def run(session, state, erosion, strength, sea, masks, materials, progress=gr.Progress()):
-        return finish_panel.run_finish(session, state, erosion, strength, sea, masks, materials, progress=progress)
+    def run(session, state, erosion, strength, sea_on, sea, masks, materials, progress=gr.Progress()):
+        return finish_panel.run_finish(session, state, erosion, strength, sea if sea_on else None, masks, materials,
+                                       progress=progress)
 
     c = controls
     export_inputs = [hooks.session, state, c.engine, c.exaggeration, c.triangles]
     event = run_button.click(hooks.arm, hooks.session, hooks.session, queue=False).then(
-        run, [hooks.session, state, erosion, strength, sea, masks, materials], [relief, overlays, summary, state],
+        run, [hooks.session, state, erosion, strength, sea_on, sea, masks, materials], [relief, overlays, summary, state],
         concurrency_id="finish", concurrency_limit=2, api_name="finish")
     event.then(finish_panel.finish_downloads, export_inputs, [viewer, files, notes], concurrency_id="export",
                concurrency_limit=2)

@@ -5,7 +5,7 @@ import pytest
 from PIL import Image
 
 from mesa.errors import UserError
-from ui.edit_panel import blank_sketch, editor_mask, mask_background, read_heightmap, run_edit
+from ui.edit_panel import editor_mask, mask_background, read_heightmap, run_edit
 from ui.generate import generate
 from ui.session import Session
 
@@ -25,11 +25,18 @@ def edit(pipe, session, mode, *, prompt="", composed=PROMPT, seed=11, num_seeds=
                     spacing, sketch, mask, session, progress=progress)
 
 
+def blank_sketch(size_px: int = 64) -> np.ndarray:
+    """A transparent canvas, as the sketch editor starts."""
+    return np.zeros((size_px, size_px, 4), dtype=np.uint8)
+
+
 def ridge_sketch() -> dict:
-    """A grey canvas with one red ridge across it, as the ImageEditor sends it."""
-    canvas = blank_sketch(64)
-    canvas[30:34, :] = (255, 0, 0)
-    return {"background": blank_sketch(64), "layers": [], "composite": canvas}
+    """One red ridge across a canvas with a grey low (dark) and high (light) stroke, as the editor sends it."""
+    canvas = blank_sketch()
+    canvas[30:34, :] = (255, 0, 0, 255)
+    canvas[4:8, 4:60] = (40, 40, 40, 255)
+    canvas[56:60, 4:60] = (220, 220, 220, 255)
+    return {"background": None, "layers": [canvas], "composite": canvas}
 
 
 def test_heightmap_uploads(tmp_path):
@@ -112,7 +119,7 @@ def test_repaint_changes_only_the_masked_region(tiny_pipeline, session):
 def test_one_line_refusals_keep_the_history(tiny_pipeline, session):
     for mode, kwargs, message in (
             ("repaint", {}, "select a result"),
-            ("sketch", {"sketch": {"composite": blank_sketch(64)}}, "no relief"),
+            ("sketch", {"sketch": {"composite": blank_sketch()}}, "no relief"),
             ("sketch", {"sketch": None}, "draw a sketch"),
             ("sketch", {"sketch": ridge_sketch(), "strength": 1.5}, "strength"),
             ("heightmap", {}, "upload a heightmap"),
@@ -122,7 +129,7 @@ def test_one_line_refusals_keep_the_history(tiny_pipeline, session):
         assert status.startswith("Not edited") and message in status and "\n" not in status, status
         assert session.history == []
     purple = ridge_sketch()
-    purple["composite"][0:4, 0:4] = (200, 0, 200)
+    purple["composite"][0:4, 0:4] = (200, 0, 200, 255)
     assert "neither grey" in edit(tiny_pipeline, session, "sketch", sketch=purple)[1]
 
 
