@@ -25,7 +25,8 @@ CSS = """
 #gallery .thumbnail-item, #history .thumbnail-item { aspect-ratio: 2 / 1; }
 """
 HOW_TO = ("**1** Compose a prompt (any part may stay *(none)*) · **2** Generate one or more seeds · "
-          "**3** Click a result to inspect it in 2D and 3D · **4** Download engine-ready files.")
+          "**3** Click a result to inspect it in 2D and 3D · **4** Download engine-ready files · **5** Edit or finish "
+          "it below, or build a seamless world of tiles in the World tab.")
 
 
 @dataclass
