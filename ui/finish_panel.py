@@ -48,14 +48,22 @@ class FinishState:
     """The Finish panel's per-user state: the finished terrain of one result and its exports.
 
     Attributes:
+        session_folder: folder of the session the result belongs to (numbers restart in a new one).
         number: the result it was made from.
         result: what `finish_terrain` returned.
         exports: (engine, exaggeration, triangle budget) -> (GLB, download paths, notes).
     """
 
+    session_folder: Path
     number: int
     result: FinishResult
     exports: dict[tuple, tuple[Path, list[Path], str]] = field(default_factory=dict)
+
+    def source(self, session: Session | None) -> Result | None:
+        """The result this finish was made from, while it is still in `session`'s history."""
+        if session is None or session.closed or session.folder != self.session_folder:
+            return None
+        return session.find(self.number)
 
 
 def finish_options(erosion: object, strength: object, sea_level_m: object, masks: object,
@@ -100,7 +108,7 @@ def run_finish(session: Session | None, state: FinishState | None, erosion, stre
     except Exception as error:  # a library failure must not take the page down
         logger.exception("finishing failed")
         return *_previews(session, state), f"Error: finishing failed: {type(error).__name__}: {error}", state
-    state = FinishState(result.number, finished)
+    state = FinishState(session.folder, result.number, finished)
     return *_previews(session, state), describe_finish(result, finished), state
 
 
@@ -112,7 +120,7 @@ def _iteration_progress(progress: Progress | None) -> Callable[[int, int], None]
 
 def _previews(session: Session | None, state: FinishState | None):
     """(relief before | after, overlay gallery) of `state`, or nothing when its result is gone."""
-    result = session.find(state.number) if session is not None and state is not None else None
+    result = state.source(session) if state is not None else None
     if result is None:
         return None, []
     return relief_comparison(result, state.result), overlay_gallery(result, state.result)
@@ -169,7 +177,7 @@ def finish_downloads(session: Session | None, state: FinishState | None, engine:
                      max_triangles):
     """(GLB of the finished terrain, download paths, notes): the eroded heightmaps and mesh, the
     masks and the engine's material layers, listed in terrain.json, plus one bundle zip."""
-    result = session.find(state.number) if session is not None and state is not None else None
+    result = state.source(session) if state is not None else None
     if result is None:
         return None, [], "Finish a result to get its files."
     try:

@@ -52,11 +52,20 @@ class WorldState:
         world: the last world generated in this tab, or None.
         number: running number of that world in this tab (names its folder).
         exports: engine -> what `export_world_files` wrote for the current world.
+        session_folder: folder of the session the world belongs to; once that session is closed
+            (and replaced), the world and its files are gone with it (`for_session`).
     """
 
     world: World | None = None
     number: int = 0
     exports: dict[str, WorldDownloads] = field(default_factory=dict)
+    session_folder: Path | None = None
+
+    def for_session(self, session: Session) -> WorldState:
+        """This state if it belongs to `session`, else an empty one (the world left with its session)."""
+        if self.session_folder is not None and self.session_folder != session.folder:
+            return WorldState(number=self.number)
+        return self
 
 
 @dataclass(frozen=True)
@@ -125,8 +134,9 @@ def generate_world_tab(pipe, prompt, cell_prompts, seed, columns, rows, overlap,
 
     On a bad value, a cancel or a model error the previous world stays, the status says what
     happened in one line and the app stays up."""
+    expired = f"Your earlier session was closed ({session.closed_reason}). " if session and session.closed else ""
     session = open_session(session, sessions)
-    state = state if state is not None else WorldState()
+    state = (state or WorldState()).for_session(session)
     previous = (world_preview(state.world) if state.world is not None else None,
                 describe_world(state.world) if state.world is not None else "")
     if pipe is None:
@@ -138,7 +148,7 @@ def generate_world_tab(pipe, prompt, cell_prompts, seed, columns, rows, overlap,
         if not np.isfinite(world.elevation_m).all():
             raise UserError("the model returned heights that are not finite numbers; the world was not kept")
     except UserError as error:
-        return *previous, f"Not generated: {error}", session, state
+        return *previous, f"{expired}Not generated: {error}", session, state
     except GenerationCancelled as error:
         return *previous, f"Cancelled ({error}). The previous world is kept.", session, state
     except Exception as error:  # a model failure must not take the page down
@@ -146,8 +156,8 @@ def generate_world_tab(pipe, prompt, cell_prompts, seed, columns, rows, overlap,
         return *previous, f"Error: the model failed: {type(error).__name__}: {error}. The app is still running.", \
             session, state
     _forget_files(session, state)
-    state.world, state.number, state.exports = world, state.number + 1, {}
-    status = f"Done: {plan.describe()}. Pick an engine and download the tile set below."
+    state.world, state.number, state.exports, state.session_folder = world, state.number + 1, {}, session.folder
+    status = f"{expired}Done: {plan.describe()}. Pick an engine and download the tile set below."
     return world_preview(world), describe_world(world), status, session, state
 
 
@@ -193,10 +203,10 @@ def describe_world(world: World) -> str:
 def export_world_files(session: Session | None, state: WorldState | None, engine: object):
     """(whole-world GLB for the 3D view, download paths, notes) of the current world with `engine`'s
     tile set; the export is made once per engine and kept."""
-    if session is None or state is None or state.world is None:
-        return None, [], "Generate a world to get its files."
-    if session.closed:
+    if session is not None and session.closed:
         return None, [], f"This session was closed ({session.closed_reason}); generate a new world."
+    if session is None or state is None or state.for_session(session).world is None:
+        return None, [], "Generate a world to get its files."
     if not isinstance(engine, str) or engine not in ENGINE_LABELS:
         return None, [], f"Not exported: unknown engine {engine!r}; choose one of {', '.join(ENGINE_LABELS)}"
     try:
@@ -240,6 +250,6 @@ def _world_folder(session: Session, state: WorldState) -> Path:
 
 def _forget_files(session: Session, state: WorldState) -> None:
     """Delete the previous world's files (a new world replaces it)."""
-    if state.number:
+    if state.session_folder == session.folder and state.number:
         shutil.rmtree(session.folder / f"world_{state.number:03d}", ignore_errors=True)
 

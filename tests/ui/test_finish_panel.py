@@ -109,3 +109,13 @@ def test_refusals_cancel_and_no_selection(session):
     session.selected = None
     assert finish(session)[2] == "Select a result first (generate, then click a tile)."
     assert finish_downloads(session, None, "none", 1.0, 200_000)[2] == "Finish a result to get its files."
+
+
+def test_a_finish_belongs_to_its_session(session, tmp_path):
+    _, _, _, state = finish(session, erosion="none", masks=["slope"], materials=False)
+    other = Session.create(tmp_path)  # a replaced session numbers its results from 1 again
+    other.add(session.history[0].terrain, session.history[0].relief_rgb)
+    assert finish_downloads(other, state, "none", 1.0, 200_000)[2] == "Finish a result to get its files."
+    session.close()
+    assert finish_downloads(session, state, "none", 1.0, 200_000)[2] == "Finish a result to get its files."
+    other.close()

@@ -103,3 +103,14 @@ def test_no_world_or_closed_session(tiny_pipeline, session):
     assert export_world_files(session, state, "cryengine")[2].startswith("Not exported: unknown engine")
     session.close()
     assert "closed" in export_world_files(session, state, "none")[2]
+
+
+def test_a_world_leaves_with_its_session(tiny_pipeline, session, tmp_path):
+    _, _, _, session, state = run(tiny_pipeline, session, columns=1)
+    assert export_world_files(session, state, "none")[0].endswith("_lod.glb")
+    session.close("idle for 60 min")
+    preview, info, status, replaced, state = run(tiny_pipeline, session, state, prompt="")
+    assert status.startswith("Your earlier session was closed (idle for 60 min). Not generated")
+    assert state.world is None and preview is None and replaced is not session
+    assert export_world_files(replaced, state, "none")[2] == "Generate a world to get its files."
+    replaced.close()
