@@ -198,7 +198,8 @@ def _export(session: Session, result: Result, finished: FinishResult, engine: st
     terrain = result.terrain
     stem = f"{result.file_stem}_finished"  # heightmaps and mesh; the maps keep the result's stem (<stem>_mask_*)
     with session.use():
-        folder = session.result_folder(result) / slug(f"finished_{engine}_x{exaggeration:g}_{max_triangles}", separator="_")
+        options = f"finished_{engine}_x{exaggeration:g}_{max_triangles}"
+        folder = session.result_folder(result) / slug(options, separator="_")
         scratch = folder / "maps"
         shutil.rmtree(scratch, ignore_errors=True)
         scratch.mkdir(parents=True)

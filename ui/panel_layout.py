@@ -18,6 +18,9 @@ from ui.generate import MAX_UI_SEED, STEPS_RANGE, cancel_run
 from ui.lifetime import SessionRegistry
 
 DEFAULT_WORLD_PROMPT = "A Sentinel-2 image of temperate forests and mountains"
+DEFAULT_WORLD_SEED = 7
+DEFAULT_TILES = (2, 2)  # columns, rows
+DEFAULT_OVERLAP = 0.5
 ENGINE_CHOICES = [(label, key) for key, label in ENGINE_LABELS.items()]
 
 
@@ -56,17 +59,22 @@ def mount_world_tab(pipe, sessions: SessionRegistry, hooks: PageHooks, steps: in
                                      "tiles, north first, prompts separated by |, stretched over the grid",
                                lines=3, elem_id="world-cell-prompts")
             with gr.Row():
-                columns = gr.Slider(1, world_tab.MAX_TILES_PER_SIDE, value=2, step=1, label="Tiles east-west",
+                columns = gr.Slider(1, world_tab.MAX_TILES_PER_SIDE, value=DEFAULT_TILES[0], step=1,
+                                    label="Tiles east-west",
                                     elem_id="world-columns")
-                rows = gr.Slider(1, world_tab.MAX_TILES_PER_SIDE, value=2, step=1, label="Tiles north-south",
+                rows = gr.Slider(1, world_tab.MAX_TILES_PER_SIDE, value=DEFAULT_TILES[1], step=1,
+                                 label="Tiles north-south",
                                  elem_id="world-rows")
             with gr.Row():
-                seed = gr.Number(7, label=f"World seed (0 to {MAX_UI_SEED:,})", elem_id="world-seed")
+                seed = gr.Number(DEFAULT_WORLD_SEED, label=f"World seed (0 to {MAX_UI_SEED:,})", elem_id="world-seed")
                 world_steps = gr.Slider(*STEPS_RANGE, value=steps, step=1, label="Denoising steps",
                                         elem_id="world-steps")
-            overlap = gr.Dropdown(list(world_tab.OVERLAP_CHOICES.items()), value=0.5, label="Window overlap",
+            overlap = gr.Dropdown(list(world_tab.OVERLAP_CHOICES.items()), value=DEFAULT_OVERLAP,
+                                  label="Window overlap",
                                   elem_id="world-overlap")
-            plan = gr.Markdown(elem_id="world-plan")
+            plan = gr.Markdown(partial(world_tab.plan_summary, pipe, DEFAULT_WORLD_PROMPT, "", DEFAULT_WORLD_SEED,
+                                       *DEFAULT_TILES, DEFAULT_OVERLAP, steps),
+                               elem_id="world-plan")  # the starting settings, evaluated at each page load
             with gr.Row():
                 generate = gr.Button("Generate world", variant="primary", elem_id="world-generate",
                                      interactive=pipe is not None)
@@ -224,7 +232,8 @@ def _finish_panel(hooks: PageHooks, controls: GenerateControls) -> None:
     c = controls
     export_inputs = [hooks.session, state, c.engine, c.exaggeration, c.triangles]
     event = run_button.click(hooks.arm, hooks.session, hooks.session, queue=False).then(
-        run, [hooks.session, state, erosion, strength, sea_on, sea, masks, materials], [relief, overlays, summary, state],
+        run, [hooks.session, state, erosion, strength, sea_on, sea, masks, materials],
+        [relief, overlays, summary, state],
         concurrency_id="finish", concurrency_limit=2, api_name="finish")
     event.then(finish_panel.finish_downloads, export_inputs, [viewer, files, notes], concurrency_id="export",
                concurrency_limit=2)

@@ -187,10 +187,10 @@ def describe_world(world: World) -> str:
     """Markdown: grid, size, heights, seed, prompts per cell, how the metres were made."""
     east, north = world.extent_m
     height, width = world.layout.pixel_shape
-    lines = [f"**World: {world.columns} x {world.rows} tiles, seed {world.seed}** — {width} x {height} px at "
-             f"{world.meters_per_pixel:g} m/px ({east / 1000:.2f} x {north / 1000:.2f} km), elevation "
-             f"{float(world.elevation_m.min()):,.0f} – {float(world.elevation_m.max()):,.0f} m",
-             f"Metres: {world.elevation_method}."]
+    heading = (f"**World: {world.columns} x {world.rows} tiles, seed {world.seed}** — {width} x {height} px at "
+               f"{world.meters_per_pixel:g} m/px ({east / 1000:.2f} x {north / 1000:.2f} km), elevation "
+               f"{float(world.elevation_m.min()):,.0f} – {float(world.elevation_m.max()):,.0f} m")
+    lines = [heading, f"Metres: {world.elevation_method}."]
     if len(world.prompt_map.prompts) > 1:
         for cell in world.cells:
             main = max(cell.prompts, key=cell.prompts.get)

@@ -125,7 +125,7 @@ def test_one_line_refusals_keep_the_history(tiny_pipeline, session):
             ("heightmap", {}, "upload a heightmap"),
             ("texture", {"composed": ""}, "prompt is empty"),
             ("warp", {}, "unknown edit")):
-        tiles, status, session = edit(tiny_pipeline, session, mode, **kwargs)
+        _, status, session = edit(tiny_pipeline, session, mode, **kwargs)
         assert status.startswith("Not edited") and message in status and "\n" not in status, status
         assert session.history == []
     purple = ridge_sketch()
@@ -135,5 +135,5 @@ def test_one_line_refusals_keep_the_history(tiny_pipeline, session):
 
 def test_cancel_stops_an_edit(tiny_pipeline, session):
     session.cancel.set()
-    tiles, status, session = edit(tiny_pipeline, session, "sketch", sketch=ridge_sketch())
+    _, status, session = edit(tiny_pipeline, session, "sketch", sketch=ridge_sketch())
     assert status.startswith("Cancelled") and session.history == []

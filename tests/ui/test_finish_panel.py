@@ -103,7 +103,7 @@ def test_refusals_cancel_and_no_selection(session):
     _, _, summary, state = finish(session, erosion="none", masks=["slope"], materials=False)
     assert summary.startswith("**Finished #1**") and state.result.erosion is None
     session.cancel.set()
-    relief, overlays, summary, kept = finish(session, state)
+    relief, _, summary, kept = finish(session, state)
     assert summary.startswith("Cancelled") and kept is state and relief is not None
     assert finish_downloads(session, state, "blender", 1.0, 200_000)[2].startswith("Not exported: unknown engine")
     session.selected = None

@@ -11,8 +11,13 @@ import zipfile
 
 import pytest
 
-from tests.ui.test_app_browser import REPO_ROOT, _free_port, _require_chromium, _wait_until_up
-from tests.ui.test_app_browser import browser  # noqa: F401 (the Chromium fixture)
+from tests.ui.test_app_browser import (
+    REPO_ROOT,
+    _free_port,
+    _require_chromium,
+    _wait_until_up,
+    browser,  # noqa: F401 (the Chromium fixture)
+)
 
 pytestmark = pytest.mark.browser
 STARTUP_S = 240  # importing torch and Gradio on a loaded 2-core machine took up to 130 s

@@ -9,8 +9,15 @@ from PIL import Image
 
 from mesa.errors import UserError
 from ui.session import Session
-from ui.world_tab import (WorldState, check_grid, export_world_files, generate_world_tab, parse_cell_prompts,
-                          plan_summary, world_prompts)
+from ui.world_tab import (
+    WorldState,
+    check_grid,
+    export_world_files,
+    generate_world_tab,
+    parse_cell_prompts,
+    plan_summary,
+    world_prompts,
+)
 
 PROMPT = "A Sentinel-2 image of hills in May"
 
@@ -42,7 +49,8 @@ def test_cell_prompts_are_rows_of_bar_separated_prompts():
 
 
 def test_plan_summary_names_the_size_or_the_refusal(tiny_pipeline):
-    assert plan_summary(tiny_pipeline, PROMPT, "", 3, 2, 1, 0.5, 2).startswith("2 x 1 tiles (0.64 x 0.32 km, 64 x 32 px)")
+    summary = plan_summary(tiny_pipeline, PROMPT, "", 3, 2, 1, 0.5, 2)
+    assert summary.startswith("2 x 1 tiles (0.64 x 0.32 km, 64 x 32 px)") and summary.endswith("MB of memory.")
     assert plan_summary(tiny_pipeline, PROMPT, "", 3, 5, 1, 0.5, 2).startswith("Not possible: columns must be")
     assert plan_summary(None, PROMPT, "", 3, 2, 1, 0.5, 2) == "No model is loaded."
 
@@ -78,9 +86,9 @@ def test_world_with_progress_preview_and_engine_zip(tiny_pipeline, session, tmp_
 def test_bad_values_and_cancel_keep_the_previous_world(tiny_pipeline, session):
     _, _, _, session, state = run(tiny_pipeline, session, columns=1)
     world = state.world
-    for kwargs, message in ((dict(columns=9), "columns"), (dict(seed=-1), "seed"), (dict(prompt=""), "empty"),
-                            (dict(overlap=0.3), "overlap"), (dict(cells="a|b\nc"), "same number")):
-        preview, info, status, session, state = run(tiny_pipeline, session, state, **kwargs)
+    for kwargs, message in (({"columns": 9}, "columns"), ({"seed": -1}, "seed"), ({"prompt": ""}, "empty"),
+                            ({"overlap": 0.3}, "overlap"), ({"cells": "a|b\nc"}, "same number")):
+        preview, _, status, session, state = run(tiny_pipeline, session, state, **kwargs)
         assert status.startswith("Not generated") and message in status, status
         assert state.world is world and preview is not None
     session.cancel.set()
@@ -109,7 +117,7 @@ def test_a_world_leaves_with_its_session(tiny_pipeline, session, tmp_path):
     _, _, _, session, state = run(tiny_pipeline, session, columns=1)
     assert export_world_files(session, state, "none")[0].endswith("_lod.glb")
     session.close("idle for 60 min")
-    preview, info, status, replaced, state = run(tiny_pipeline, session, state, prompt="")
+    preview, _, status, replaced, state = run(tiny_pipeline, session, state, prompt="")
     assert status.startswith("Your earlier session was closed (idle for 60 min). Not generated")
     assert state.world is None and preview is None and replaced is not session
     assert export_world_files(replaced, state, "none")[2] == "Generate a world to get its files."
