@@ -12,7 +12,7 @@ from functools import partial
 import gradio as gr
 
 from mesa.pipeline.samplers import SAMPLERS
-from ui import compose, generate, inspector
+from ui import compose, generate, inspector, panel_layout
 from ui.downloads import DEFAULT_TRIANGLES, ENGINE_LABELS, MAX_TRIANGLES, MIN_TRIANGLES
 from ui.lifetime import SessionRegistry
 from ui.session import close_session
@@ -25,7 +25,8 @@ CSS = """
 #gallery .thumbnail-item, #history .thumbnail-item { aspect-ratio: 2 / 1; }
 """
 HOW_TO = ("**1** Compose a prompt (any part may stay *(none)*) · **2** Generate one or more seeds · "
-          "**3** Click a result to inspect it in 2D and 3D · **4** Download engine-ready files.")
+          "**3** Click a result to inspect it in 2D and 3D · **4** Download engine-ready files · **5** Edit or finish "
+          "it below, or build a seamless world of tiles in the World tab.")
 
 
 @dataclass
@@ -47,15 +48,22 @@ def build_app(pipe, banner: str, sessions: SessionRegistry, settings: Settings |
         session = gr.State(None, delete_callback=close_session)
         gr.Markdown("# MESA Studio — text to terrain\n" + HOW_TO)
         gr.Markdown(banner, elem_id="model-banner")
-        with gr.Row(equal_height=False):
-            with gr.Column(scale=2, min_width=340):
-                c = _compose_panel(vocabulary, vocab_source, settings, generate.resolution_choices(pipe), pipe)
-            with gr.Column(scale=3):
-                r = _results_panel()
-        with gr.Accordion("Session history and side-by-side comparison", open=False):
-            h = _history_panel()
-        _wire_compose(demo, c, session, sessions, pipe.checkpoint_elevation if pipe is not None else None)
-        _wire_results(c, r, h, session, sessions, pipe)
+        with gr.Tabs():
+            with gr.Tab("Generate", elem_id="generate-tab"):
+                with gr.Row(equal_height=False):
+                    with gr.Column(scale=2, min_width=340):
+                        c = _compose_panel(vocabulary, vocab_source, settings, generate.resolution_choices(pipe), pipe)
+                    with gr.Column(scale=3):
+                        r = _results_panel()
+                with gr.Accordion("Session history and side-by-side comparison", open=False):
+                    h = _history_panel()
+                _wire_compose(demo, c, session, sessions, pipe.checkpoint_elevation if pipe is not None else None)
+                hooks = _wire_results(c, r, h, session, sessions, pipe)
+                panel_layout.mount_edit_and_finish(pipe, sessions, hooks, panel_layout.GenerateControls(
+                    c.prompt_inputs, c.seed, c.num_seeds, c.steps, c.guidance, c.sampler, r.engine, c.exaggeration,
+                    c.triangles, r.gallery))
+            with gr.Tab("World", elem_id="world-tab"):
+                panel_layout.mount_world_tab(pipe, sessions, hooks, settings.steps)
     demo.queue(default_concurrency_limit=4)
     sessions.on_close = partial(_forget_gradio_state, demo)
     return demo
@@ -153,8 +161,9 @@ def _wire_compose(demo: gr.Blocks, c: "_ComposePanel", session: gr.State, sessio
 
 
 def _wire_results(c: "_ComposePanel", r: _ResultsPanel, h: _HistoryPanel, session: gr.State,
-                  sessions: SessionRegistry, pipe) -> None:
-    """Generate (one model slot), cancel, and the inspector chain: 2D now, then files + GLB, then the render."""
+                  sessions: SessionRegistry, pipe) -> panel_layout.PageHooks:
+    """Generate (one model slot), cancel, and the inspector chain: 2D now, then files + GLB, then the render.
+    Returns what the World tab and the Edit / Finish panels share with it."""
     view_inputs = [session, r.overlay, c.exaggeration]
     view_outputs = [r.rgb_view, r.relief_view, r.overlay_view, r.info]
     export_inputs = [session, r.engine, c.exaggeration, c.triangles]
@@ -173,8 +182,11 @@ def _wire_results(c: "_ComposePanel", r: _ResultsPanel, h: _HistoryPanel, sessio
         partial(_generate, pipe, sessions), [*c.prompt_inputs, c.seed, c.num_seeds, c.steps, c.guidance, c.sampler,
                                          c.resolution, c.relief, session],
         [r.gallery, c.status, session], concurrency_id="model", concurrency_limit=1, api_name="generate")
-    run = run.then(_refresh_history, session, [h.gallery, h.compare_a, h.compare_b], queue=False)
-    then_export_and_render(run.then(_select_first, view_inputs, [*view_outputs, session], queue=False), "export")
+    def show_new_results(event, api_name=None):
+        event = event.then(_refresh_history, session, [h.gallery, h.compare_a, h.compare_b], queue=False)
+        then_export_and_render(event.then(_select_first, view_inputs, [*view_outputs, session], queue=False), api_name)
+
+    show_new_results(run, "export")
     c.cancel.click(_cancel, session, session, queue=False)
     for gallery, select in ((r.gallery, _select_run_tile), (h.gallery, _select_history_tile)):
         then_export_and_render(gallery.select(select, view_inputs, [*view_outputs, session], queue=False))
@@ -186,6 +198,7 @@ def _wire_results(c: "_ComposePanel", r: _ResultsPanel, h: _HistoryPanel, sessio
                            concurrency_id="render", concurrency_limit=1)
     h.compare.click(inspector.compare, [session, h.compare_a, h.compare_b], [h.compare_view, h.compare_caption],
                     queue=False)
+    return panel_layout.PageHooks(session, arm_run, show_new_results)
 
 
 @dataclass
