@@ -1,5 +1,5 @@
 """Distil a MESA model into a few-step student (latent consistency distillation, see
-docs/distillation.md): a LoRA on the teacher (a small file) or a full UNet, sampled with the `lcm`
+docs/fast.md): a LoRA on the teacher (a small file) or a full UNet, sampled with the `lcm`
 sampler in 1-8 steps without classifier-free guidance (the teacher's is folded in).
 
 Settings come from the dataclass defaults, then `--config FILE`, then the flags below and

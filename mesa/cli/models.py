@@ -11,8 +11,8 @@ from mesa.errors import UserError
 def add_model_arguments(parser: argparse.ArgumentParser) -> None:
     model = parser.add_argument_group("model")
     model.add_argument("--model", default="auto", help="auto, mesa-tiny, a MESA-layout folder or a Hub repo id")
-    model.add_argument("--fast", action="store_true", help="the model's few-step student (mesa-tiny -> mesa-tiny-fast, "
-                       "or a model folder's fast/ student): 4 steps, no guidance; see docs/fast.md")
+    model.add_argument("--fast", action="store_true", help="the model's few-step student (a bundled <name>-fast, "
+                       "a model folder's fast/ student, or a student folder): 4 steps, no guidance; see docs/fast.md")
     model.add_argument("--device", default="auto", help="auto, cpu, cuda or mps")
     model.add_argument("--dtype", default="auto", help="auto (float16 on a GPU, float32 on the CPU), float32, bfloat16 "
                        "or float16")
