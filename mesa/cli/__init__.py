@@ -16,6 +16,7 @@ COMMANDS = {
     "train": ("mesa.cli.train", "train or fine-tune the MESA UNet"),
     "train-vae": ("mesa.cli.train_vae", "train or fine-tune the autoencoder"),
     "world": ("mesa.cli.world", "generate a seamless world of tiles (or extend one) and export engine tile sets"),
+    "distill": ("mesa.cli.distill", "distil a model into a few-step student (4 steps, no guidance)"),
     "synthetic": ("mesa.cli.synthetic", "preview the synthetic training world (tiles, captions, contact sheet)"),
     "evaluate": ("mesa.cli.evaluate", "score a model: realism against a noise floor, prompt adherence, coupling"),
 }

@@ -43,7 +43,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     sampling.add_argument("--steps", type=int, default=None, help="default: the model's (50 for MESA)")
     sampling.add_argument("--guidance", type=float, default=None, help="default: the model's (7.5 for MESA)")
     sampling.add_argument("--sampler", default=None,
-                          help="ddim, dpm++, euler, euler-a or unipc (default: the model's; ddim for MESA)")
+                          help="ddim, dpm++, euler, euler-a, unipc, or lcm for a distilled student (1-8 steps) "
+                               "(default: the model's; ddim for MESA)")
     sampling.add_argument("--height", type=int, default=None, help="pixels (default: the model's native size)")
     sampling.add_argument("--width", type=int, default=None)
     sampling.add_argument("--relief-m", type=float, default=None, help="metres from lowest to highest point")

@@ -11,6 +11,8 @@ from mesa.errors import UserError
 def add_model_arguments(parser: argparse.ArgumentParser) -> None:
     model = parser.add_argument_group("model")
     model.add_argument("--model", default="auto", help="auto, mesa-tiny, a MESA-layout folder or a Hub repo id")
+    model.add_argument("--fast", action="store_true", help="the model's few-step student (a bundled <name>-fast, "
+                       "a model folder's fast/ student, or a student folder): 4 steps, no guidance; see docs/fast.md")
     model.add_argument("--device", default="auto", help="auto, cpu, cuda or mps")
     model.add_argument("--dtype", default="auto", help="auto (float16 on a GPU, float32 on the CPU), float32, bfloat16 "
                        "or float16")
@@ -35,7 +37,7 @@ def load_chosen_model(args: argparse.Namespace, device: str | None = None, annou
     """The pipeline the --model/--device/--dtype options choose (UserError when there is none)."""
     from mesa.pipeline.model_choice import load_model
 
-    choice = load_model(args.model, device or args.device, args.dtype)
+    choice = load_model(args.model, device or args.device, args.dtype, fast=getattr(args, "fast", False))
     if choice.pipe is None:
         raise UserError(describe_choice(choice))
     if announce:

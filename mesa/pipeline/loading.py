@@ -3,11 +3,13 @@
 Layout (as published at `NewtNewt/MESA`): `model_index.json`, `scheduler/`, `tokenizer/`
 (vocab.json + merges.txt), `text_encoder/`, `vae/`, `unet/` (class `UNetDEMConditionModel`,
 which diffusers cannot import by itself, so we load every component explicitly and never
-execute code from the checkpoint).
+execute code from the checkpoint). A LoRA student (`student.json`, `mesa.pipeline.students`)
+loads its teacher and fuses its adapters into the teacher's UNet.
 """
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
 import os
@@ -23,6 +25,8 @@ from mesa.errors import UserError
 from mesa.resources import asset_path
 from mesa.models.unet_dem import UNetDEMConditionModel
 from mesa.pipeline.samplers import SAMPLERS
+from mesa.pipeline.students import (LORA_FILE, STUDENT_FILE, LoraStudent, attach_lora, student_scheduler_config,
+                                    unet_fingerprint)
 
 logger = logging.getLogger(__name__)
 
@@ -34,6 +38,7 @@ HUB_FILES = [
     "scheduler/*.json", "tokenizer/*.json", "tokenizer/*.txt",
     "text_encoder/*.json", "text_encoder/*.safetensors",
     "vae/*.json", "vae/*.safetensors", "unet/*.json", "unet/*.safetensors",
+    "sampling_defaults.json", STUDENT_FILE, LORA_FILE,
 ]
 COMPONENTS = ("scheduler", "tokenizer", "text_encoder", "vae", "unet")
 _REPO_ID = re.compile(r"^[\w.-]+/[\w.-]+$")
@@ -122,8 +127,11 @@ def read_license(model_dir: Path, model_id: str) -> str:
 
 def load_components(path_or_repo_id: str | os.PathLike, device: str = "cpu",
                     dtype: torch.dtype = torch.float32) -> Components:
-    """Load every component of a MESA-layout checkpoint from safetensors."""
+    """Load every component of a MESA-layout checkpoint (or a LoRA student on its teacher) from safetensors."""
     model_dir, model_id = resolve_model_dir(path_or_repo_id)
+    student = LoraStudent.read(model_dir)
+    if student is not None:
+        return load_lora_student(model_dir, model_id, student, device, dtype)
     read_model_index(model_dir)
     try:
         scheduler_config = json.loads((model_dir / "scheduler" / "scheduler_config.json").read_text())
@@ -139,3 +147,23 @@ def load_components(path_or_repo_id: str | os.PathLike, device: str = "cpu",
     logger.warning("Loaded %s; weights licence: %s", model_id, license)
     modules = [m.to(device).eval().requires_grad_(False) for m in (text_encoder, vae, unet)]
     return Components(scheduler_config, tokenizer, *modules, model_dir, model_id, license)
+
+
+def load_lora_student(model_dir: Path, model_id: str, student: LoraStudent, device: str = "cpu",
+                      dtype: torch.dtype = torch.float32, teacher: Components | None = None) -> Components:
+    """A LoRA student's components: its teacher's (loaded here, or `teacher`'s shared tokenizer, text
+    encoder and VAE with a copy of its UNet) with the adapters fused into the UNet, the student's
+    folder (sampling defaults, elevation) and the teacher's licence."""
+    if teacher is None:
+        teacher = load_components(student.teacher_source(model_dir), device, dtype)
+        unet = teacher.unet
+    else:
+        unet = copy.deepcopy(teacher.unet)
+    if unet_fingerprint(teacher.model_dir) != student.teacher_unet_sha256:
+        raise UserError(f"the LoRA student {model_id} was distilled from other weights than {teacher.model_id}'s "
+                        f"(the UNet's SHA-256 differs from {model_dir / STUDENT_FILE}); distil it again from this teacher")
+    attach_lora(unet, student, model_dir / LORA_FILE)
+    unet.eval().requires_grad_(False)
+    logger.warning("Loaded the LoRA student %s on %s; weights licence: %s", model_id, teacher.model_id, teacher.license)
+    return Components(student_scheduler_config(teacher.scheduler_config, student.solver_steps), teacher.tokenizer,
+                      teacher.text_encoder, teacher.vae, unet, model_dir, model_id, teacher.license)

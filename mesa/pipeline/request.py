@@ -15,7 +15,7 @@ import numpy as np
 
 from mesa.errors import UserError
 from mesa.validation import check_integer, check_number
-from mesa.pipeline.samplers import SAMPLERS
+from mesa.pipeline.samplers import SAMPLERS, check_steps
 
 MAX_SEED = 2**63 - 1
 MAX_STEPS = 1000
@@ -49,12 +49,13 @@ def check_request(prompt, seeds, steps, guidance, sampler, negative_prompt, heig
             raise UserError(f"{name} must be text, got {type(text).__name__}")
         if len(text) > MAX_PROMPT_CHARS:
             raise UserError(f"the {name} has {len(text)} characters; at most {MAX_PROMPT_CHARS} are accepted")
+    sampler = check_sampler(sampler)
     return SamplingRequest(
         prompt=prompt,
         seeds=check_seeds(seeds),
-        steps=check_integer("steps", steps, 1, MAX_STEPS),
+        steps=check_steps(sampler, check_integer("steps", steps, 1, MAX_STEPS)),
         guidance=check_number("guidance", guidance, 0.0, MAX_GUIDANCE, unit=" (1 or less turns guidance off)"),
-        sampler=check_sampler(sampler),
+        sampler=sampler,
         negative_prompt=negative_prompt,
         height=check_size("height", height, size_factor, native_size),
         width=check_size("width", width, size_factor, native_size),

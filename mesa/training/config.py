@@ -118,7 +118,7 @@ class VaeTrainConfig(DataConfig):
     stop_after: int | None = None
 
 
-Config = TypeVar("Config", TrainConfig, VaeTrainConfig)
+Config = TypeVar("Config", bound=DataConfig)
 
 
 def read_config_file(path: str | Path) -> dict[str, Any]:
@@ -188,8 +188,9 @@ def build_config(cls: type[Config], file_values: dict[str, Any], overrides: dict
     return config
 
 
-def validate(config: TrainConfig | VaeTrainConfig) -> None:
-    """Raise UserError for settings that cannot work together."""
+def validate(config: DataConfig) -> None:
+    """Raise UserError for settings that cannot work together (the checks every trainer shares, then
+    each config's own; other configs, e.g. distillation's, check theirs in `__post_init__`)."""
     if config.data not in DATA_SOURCES:
         raise UserError(f"--data must be one of {', '.join(DATA_SOURCES)}, got {config.data!r}")
     if (config.data == "prepared") != (config.data_dir is not None):
@@ -220,7 +221,7 @@ def validate(config: TrainConfig | VaeTrainConfig) -> None:
             if not (math.isfinite(config.text_encoder_learning_rate) and config.text_encoder_learning_rate > 0):
                 raise UserError("text_encoder_learning_rate must be a positive number, got "
                                 f"{config.text_encoder_learning_rate}")
-    elif (config.vae_config is None) == (config.pretrained is None):
+    elif isinstance(config, VaeTrainConfig) and (config.vae_config is None) == (config.pretrained is None):
         raise UserError("give exactly one of --vae-config (from scratch) and --pretrained (fine-tune)")
 
 

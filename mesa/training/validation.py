@@ -14,10 +14,12 @@ from mesa.pipeline.pipeline import TerrainPipeline
 
 
 def render_validation(components: Components, prompts: list[str], seed: int, steps: int,
-                      resolution: int, directory: Path, autocast_dtype: torch.dtype | None = None) -> list[Path]:
+                      resolution: int, directory: Path, autocast_dtype: torch.dtype | None = None,
+                      sampler: str | None = None, guidance: float | None = None) -> list[Path]:
     """Generate one terrain per prompt and write `<index>_<prompt>.png` (colour | elevation grey).
 
-    `autocast_dtype` (bf16/fp16) lets a float32 UNet run beside half-precision frozen parts."""
+    `autocast_dtype` (bf16/fp16) lets a float32 UNet run beside half-precision frozen parts;
+    `sampler` and `guidance` default to the pipeline's (a distilled student samples with "lcm", 1)."""
     pipeline = TerrainPipeline(components, device=str(next(components.unet.parameters()).device))
     directory.mkdir(parents=True, exist_ok=True)
     size = max(pipeline.size_factor, resolution - resolution % pipeline.size_factor)
@@ -28,7 +30,8 @@ def render_validation(components: Components, prompts: list[str], seed: int, ste
     try:
         for index, prompt in enumerate(prompts):
             with torch.autocast(pipeline.device.type, dtype=autocast_dtype, enabled=autocast_dtype is not None):
-                terrain = pipeline(prompt, seeds=[seed], steps=steps, height=size, width=size)[0]
+                terrain = pipeline(prompt, seeds=[seed], steps=steps, guidance=guidance, sampler=sampler,
+                                   height=size, width=size)[0]
             grey = np.repeat(np.round(terrain.dem * 255).astype(np.uint8)[..., None], 3, axis=-1)
             path = directory / f"{index:02d}_{slug(prompt, 40, '_', empty='empty')}.png"
             Image.fromarray(np.concatenate([terrain.rgb, grey], axis=1)).save(path)

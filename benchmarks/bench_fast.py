@@ -1,0 +1,140 @@
+"""Fast terrain: seconds per terrain of a few-step student against its 50-step teacher, and the GPU path.
+
+    .venv/bin/python -m benchmarks.bench_fast [--teacher mesa-tiny] [--student mesa-tiny-fast]
+                                              [--repeats 3] [--gpu-size 768] [--gpu-seeds 1 4 8]
+
+1. CPU (always): the teacher at its defaults (mesa-tiny: unipc, 50 steps, guidance 7.5) and the
+   student at its defaults (lcm, 4 steps, guidance folded in), text to decoded terrain, one seed,
+   in this process, this machine's threads: median seconds per terrain over --repeats, UNet
+   evaluations per terrain (counted by a hook on the UNet) and the ratio.
+2. GPU (only when CUDA is present; it says so when not): the full-size MESA UNet (SD 2.1 768-v
+   config; random weights: the cost does not depend on them) in the pipeline's one denoising
+   loop at --gpu-size px, 50 guided steps (100 evaluations) against 4 student steps (4
+   evaluations), for fp32 / bf16 / fp16, SDPA attention against the classic attention processor,
+   channels_last, and batches of 1/4/8 seeds: seconds per terrain and terrains per minute.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import time
+from collections.abc import Callable
+
+import numpy as np
+import torch
+
+from mesa.pipeline.pipeline import TerrainPipeline
+from mesa.pipeline.sampling import denoise, make_schedule
+
+PROMPT = "A Sentinel-2 image of conifer forests and mountains in Switzerland in July"
+DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}
+TEACHER_STEPS, STUDENT_STEPS, GUIDANCE = 50, 4, 7.5
+
+
+def counting(pipe: TerrainPipeline, calls: list[int]):
+    """Hook on the UNet: `calls` gets each evaluation's batch size; returns the hook's handle."""
+    return pipe.unet.register_forward_pre_hook(lambda module, inputs: calls.append(inputs[0].shape[0]))
+
+
+def cpu_section(teacher_name: str, student_name: str, repeats: int) -> None:
+    teacher, student = TerrainPipeline.from_pretrained(teacher_name), TerrainPipeline.from_pretrained(student_name)
+    print(f"CPU, {torch.get_num_threads()} threads, {teacher.native_size} px, one seed, median of {repeats}:")
+    rows = {}
+    for label, pipe in ((f"teacher {teacher_name}", teacher), (f"student {student_name}", student)):
+        calls = []
+        hook = counting(pipe, calls)
+        pipe(PROMPT, seeds=[0])  # warm-up
+        calls.clear()
+        times = []
+        for repeat in range(repeats):
+            started = time.perf_counter()
+            pipe(PROMPT, seeds=[repeat])
+            times.append(time.perf_counter() - started)
+        hook.remove()
+        rows[label] = (float(np.median(times)), sum(calls) / repeats, pipe.defaults)
+    print(f"  {'model':34} {'sampler':>8} {'steps':>5} {'UNet evals':>10} {'s/terrain':>10}")
+    for label, (seconds, evaluations, defaults) in rows.items():
+        print(f"  {label:34} {defaults.sampler:>8} {defaults.steps:>5} {evaluations:>10.0f} {seconds:>10.3f}")
+    (teacher_s, teacher_evals, _), (student_s, student_evals, _) = rows.values()
+    print(f"  speed-up {teacher_s / student_s:.1f}x; UNet evaluations {teacher_evals:.0f} -> {student_evals:.0f}")
+
+
+def gpu_loop_seconds(unet, size: int, seeds: int, steps: int, guided: bool, dtype: torch.dtype, repeats: int = 2,
+                     device: str = "cuda") -> float:
+    """Seconds of the one denoising loop for `seeds` latents of `unet` (synchronised, after a warm-up)."""
+    latents = torch.randn(seeds, 2 * unet.config.in_channels, size // 8, size // 8, device=device, dtype=dtype)
+    cond = torch.randn(seeds, 77, unet.config.cross_attention_dim, device=device, dtype=dtype)
+    sync = torch.cuda.synchronize if device == "cuda" else (lambda: None)
+
+    def predictor(sample: torch.Tensor, timestep: torch.Tensor) -> torch.Tensor:
+        if not guided:
+            return unet(sample, timestep, encoder_hidden_states=cond).sample
+        uncond_out, cond_out = unet(torch.cat([sample] * 2), timestep,
+                                    encoder_hidden_states=torch.cat([cond, cond])).sample.chunk(2)
+        return uncond_out + GUIDANCE * (cond_out - uncond_out)
+
+    config = dict(num_train_timesteps=1000, beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear",
+                  prediction_type="v_prediction", timestep_spacing="trailing", original_inference_steps=50)
+    sampler = "ddim" if guided else "lcm"
+    run: Callable[[], torch.Tensor] = lambda: denoise(latents, make_schedule(sampler, config, steps, device), predictor)  # noqa: E731
+    with torch.inference_mode():
+        run()
+        sync()
+        started = time.perf_counter()
+        for _ in range(repeats):
+            run()
+        sync()
+    return (time.perf_counter() - started) / repeats
+
+
+def gpu_section(size: int, seed_counts: list[int]) -> None:
+    if not torch.cuda.is_available():
+        print("\nGPU: skipped, CUDA is not available on this machine (run on a CUDA GPU for the fp16/bf16, SDPA, "
+              "channels_last and batched-seed figures)")
+        return
+    from diffusers.models.attention_processor import AttnProcessor, AttnProcessor2_0
+
+    from mesa.models.unet_dem import SD21_768V_CONFIG, UNetDEMConditionModel
+
+    torch.manual_seed(0)
+    torch.backends.cuda.matmul.allow_tf32 = True
+    torch.backends.cudnn.allow_tf32 = True
+    base = UNetDEMConditionModel(**SD21_768V_CONFIG).eval()
+    print(f"\nGPU {torch.cuda.get_device_name()}: full-size UNet ({sum(p.numel() for p in base.parameters()) / 1e6:.0f}M "
+          f"params, random weights), {size} px, the denoising loop only (text encoder and VAE excluded)")
+    print(f"  {'variant':30} {'seeds':>5} {'50 steps s/terrain':>19} {'4 steps s/terrain':>18} {'terrains/min @4':>16}")
+    variants = [("fp32 SDPA", torch.float32, AttnProcessor2_0, False),
+                ("bf16 classic attention", torch.bfloat16, AttnProcessor, False),
+                ("bf16 SDPA", torch.bfloat16, AttnProcessor2_0, False),
+                ("bf16 SDPA channels_last", torch.bfloat16, AttnProcessor2_0, True),
+                ("fp16 SDPA channels_last", torch.float16, AttnProcessor2_0, True)]
+    for label, dtype, processor, channels_last in variants:
+        unet = base.to("cuda", dtype)
+        unet.set_attn_processor(processor())
+        unet = unet.to(memory_format=torch.channels_last if channels_last else torch.contiguous_format)
+        for seeds in (seed_counts if label == "bf16 SDPA channels_last" else seed_counts[:1]):
+            teacher = gpu_loop_seconds(unet, size, seeds, TEACHER_STEPS, True, dtype) / seeds
+            student = gpu_loop_seconds(unet, size, seeds, STUDENT_STEPS, False, dtype) / seeds
+            print(f"  {label:30} {seeds:>5} {teacher:>19.3f} {student:>18.3f} {60 / student:>16.0f}", flush=True)
+        torch.cuda.empty_cache()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--teacher", default="mesa-tiny")
+    parser.add_argument("--student", default="mesa-tiny-fast")
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--gpu-size", type=int, default=768)
+    parser.add_argument("--gpu-seeds", type=int, nargs="+", default=[1, 4, 8])
+    parser.add_argument("--skip-cpu", action="store_true", help="only the GPU section")
+    args = parser.parse_args()
+    logging.disable(logging.WARNING)
+    if not args.skip_cpu:
+        cpu_section(args.teacher, args.student, args.repeats)
+    gpu_section(args.gpu_size, args.gpu_seeds)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
