@@ -181,7 +181,7 @@ def _wire_results(c: "_ComposePanel", r: _ResultsPanel, h: _HistoryPanel, sessio
         return page_session.run_started(state, num_seeds, steps, sessions, getattr(request, "session_hash", None))
 
     run = c.generate.click(arm_run, [session, c.num_seeds, c.steps], [session, c.generate, c.cancel, c.status],
-                           queue=False, api_name="arm_run").then(
+                           queue=False, api_name="arm_run", show_progress="hidden").then(
         partial(_generate, pipe, sessions), [*c.prompt_inputs, c.seed, c.num_seeds, c.steps, c.guidance, c.sampler,
                                          c.resolution, c.relief, session],
         [r.gallery, c.status, session], concurrency_id="model", concurrency_limit=1, api_name="generate",
