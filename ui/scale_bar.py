@@ -22,10 +22,11 @@ def scale_bar(extent_x_m: float, base_y_m: float) -> trimesh.Trimesh:
     """A red box `scale_bar_length_m` long along x (east) from the west edge, just south of the
     tile (mesh axes: x east, y up, z south; the tile's south edge is z = 0), at height `base_y_m`."""
     length = scale_bar_length_m(extent_x_m)
-    thickness = max(length / 40.0, extent_x_m / 200.0)
+    thickness = max(length / 25.0, extent_x_m / 120.0)
     bar = trimesh.creation.box(extents=[length, thickness, thickness])
     bar.apply_translation([length / 2.0, base_y_m + thickness / 2.0, 2.0 * thickness])
-    bar.visual.face_colors = np.tile(np.array(BAR_RGBA, dtype=np.uint8), (len(bar.faces), 1))
+    bar.visual = trimesh.visual.TextureVisuals(material=trimesh.visual.material.PBRMaterial(
+        name="scale_bar", baseColorFactor=np.array(BAR_RGBA, dtype=np.uint8), metallicFactor=0.0, roughnessFactor=1.0))
     return bar
 
 

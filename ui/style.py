@@ -32,7 +32,9 @@ LAYOUT_CSS = f"""
 #gallery .caption-label, #history .caption-label {{ white-space: normal; overflow: visible; text-overflow: clip;
     max-width: 100%; line-height: 1.2; }}
 #gallery .grid-wrap, #history .grid-wrap {{ overflow: visible; }}
-#downloads a, #downloads td {{ white-space: normal; overflow-wrap: anywhere; word-break: break-word; }}
+#downloads td.filename, #downloads td.filename .stem {{ white-space: normal; overflow: visible; text-overflow: clip;
+    overflow-wrap: anywhere; word-break: break-all; }}
+#downloads td.filename {{ display: table-cell; max-width: none; }}
 #compare-a input, #compare-b input {{ padding-right: 2.5em; text-overflow: ellipsis; }}
 .paste-settings td {{ padding: 2px 8px 2px 0; vertical-align: middle; }}
 .paste-settings button {{ border: 1px solid #9ca3af; border-radius: 4px; padding: 0 8px; cursor: pointer; }}

@@ -41,7 +41,7 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _wait_until_up(url: str, process: subprocess.Popen, log_path: Path, timeout_s: float = 60) -> None:
+def _wait_until_up(url: str, process: subprocess.Popen, log_path: Path, timeout_s: float = 180) -> None:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -302,11 +302,12 @@ def test_phone_width_download_labels_differ_and_are_not_cut(app_url, browser, tm
     _set_number(page, "num-seeds", 1)
     page.get_by_text("Algeria").first.click()
     page.locator("#generate").click()
-    page.locator("#downloads a").nth(7).wait_for(timeout=90_000)
+    page.locator("#downloads td.filename").nth(7).wait_for(timeout=90_000)
     page.locator("#downloads").scroll_into_view_if_needed()
     page.screenshot(path=str(tmp_path / "phone.png"), full_page=True)
-    labels = page.locator("#downloads a").evaluate_all(
-        "links => links.map(a => ({text: a.innerText, clipped: a.scrollWidth > a.clientWidth + 1}))")
+    labels = page.locator("#downloads td.filename").evaluate_all(
+        """cells => cells.map(cell => ({text: cell.innerText,
+            clipped: [cell, ...cell.querySelectorAll('*')].some(e => e.scrollWidth > e.clientWidth + 1)}))""")
     assert len({label["text"] for label in labels}) == len(labels) == 8, labels
     assert not any(label["clipped"] for label in labels), labels
     caption_clipped = page.locator("#gallery .caption-label").evaluate_all(
