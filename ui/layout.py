@@ -93,7 +93,8 @@ def _results_panel() -> _ResultsPanel:
                          columns=2, height="auto", format="png", object_fit="contain", allow_preview=False)
     with gr.Tabs():
         with gr.Tab("3D"):
-            viewer = gr.Model3D(label="Textured mesh (GLB): drag to orbit, scroll to zoom; red bar: 1 km (see below)", elem_id="viewer-3d",
+            viewer = gr.Model3D(label="Textured mesh (GLB): drag to orbit, scroll to zoom; the red bar is the scale",
+                                elem_id="viewer-3d",
                                 height=420, clear_color=(0.93, 0.95, 0.97, 1.0), camera_position=(-60, 55, None))
         with gr.Tab("2D"):
             with gr.Row():
@@ -159,7 +160,8 @@ def _wire_page(demo: gr.Blocks, c: "_ComposePanel", r: "_ResultsPanel", h: "_His
         sessions.page_gone(getattr(request, "session_hash", None))
 
     demo.load(restore, [session, token], [session, token, r.gallery, c.status, h.gallery, h.compare_a, h.compare_b],
-              js=page_session.READ_TOKEN_JS, queue=False, api_name="open_session").then(None, token, None, js=page_session.WRITE_TOKEN_JS)
+              js=page_session.READ_TOKEN_JS, queue=False, api_name="open_session").then(
+        None, token, None, js=page_session.WRITE_TOKEN_JS)
     demo.unload(page_gone)
 
 

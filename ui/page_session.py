@@ -20,14 +20,16 @@ RUNNING_LABEL = "Generating…"
 
 def restore(state: Session | None, token: object, sessions: SessionRegistry | None, client_id: str | None):
     """Page load: the tab's live session, else the one whose `token` the tab kept (a reload), else a
-    new one. Returns (session, token, run gallery, status, history gallery, compare A, compare B)."""
-    found = sessions.find(token) if sessions is not None and not (state and not state.closed) else None
-    session = found or generate.open_session(state, sessions)
+    new one. Returns (session, token, run gallery, status, history gallery, compare A, compare B);
+    the status welcomes back a page whose session already has results."""
+    live = state if state is not None and not state.closed else None
+    found = sessions.find(token) if sessions is not None and live is None else None
+    session = live or found or generate.open_session(state, sessions)
     session.client_id = client_id or session.client_id
     status = ""
-    if found is not None and found.history:
-        status = (f"Welcome back: the {len(found.history)} result(s) of this session are in the history below"
-                  + (" (a run still going when the page was reloaded was stopped)." if found.running else "."))
+    if session.history:
+        stopped = " (the run that was going when the page was left is stopped)" if session.running else ""
+        status = f"Welcome back: the {len(session.history)} result(s) of this session are in the history below{stopped}."
     run_tiles = generate.gallery_items(session, session.latest_results())
     return (session, session.token, run_tiles, status, *history_outputs(session))
 

@@ -281,7 +281,8 @@ def test_a_reload_keeps_the_history_and_stops_the_run(app_url, browser):
     _start_long_run(page)
     page.wait_for_function("() => document.querySelector('#generate').disabled", timeout=30_000)
     page.reload()
-    page.wait_for_function("() => document.querySelector('#status').innerText.startsWith('Welcome back')",
+    page.wait_for_selector("#generate")
+    page.wait_for_function("() => document.querySelector('#status')?.innerText.startsWith('Welcome back')",
                            timeout=60_000)
     page.get_by_text("Session history and side-by-side comparison").click()
     _tiles_loaded(page, "history", 2)
