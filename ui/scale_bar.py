@@ -20,7 +20,8 @@ def scale_bar_length_m(extent_x_m: float) -> float:
 
 def scale_bar(extent_x_m: float, base_y_m: float) -> trimesh.Trimesh:
     """A red box `scale_bar_length_m` long along x (east) from the west edge, just south of the
-    tile (mesh axes: x east, y up, z south; the tile's south edge is z = 0), at height `base_y_m`."""
+    tile (mesh axes: x east, y up, z south; the tile's south edge is z = 0), resting at height
+    `base_y_m` (the top of the terrain, so that no hill hides it)."""
     length = scale_bar_length_m(extent_x_m)
     thickness = max(length / 25.0, extent_x_m / 120.0)
     bar = trimesh.creation.box(extents=[length, thickness, thickness])
@@ -36,5 +37,5 @@ def glb_with_scale_bar(source: Path, target: Path) -> Path:
         return target
     scene = trimesh.load(source, force="scene")
     low, high = scene.bounds
-    scene.add_geometry(scale_bar(float(high[0] - low[0]), float(low[1])), geom_name="scale_bar")
+    scene.add_geometry(scale_bar(float(high[0] - low[0]), float(high[1])), geom_name="scale_bar")
     return atomic_write_with(target, lambda temporary: temporary.write_bytes(scene.export(file_type="glb")))

@@ -166,6 +166,8 @@ def _set_number(page, elem_id: str, value: int) -> None:
     box = page.locator(f"#{elem_id} input[type=number]") if elem_id != "seed" else page.locator("#seed input")
     box.fill(str(value))
     box.press("Enter")
+    box.blur()  # Gradio commits a number box on blur as well; without it a quick Generate can read the old value
+    page.wait_for_function("([el, v]) => el.value === v", arg=[box.element_handle(), str(value)])
 
 
 def test_two_users_queue_and_keep_their_own_results(app_url, browser):
