@@ -29,9 +29,8 @@ LAYOUT_CSS = f"""
 #prompt-preview textarea {{ font-weight: 600; }}
 #status {{ min-height: 2.5em; }}
 #gallery .thumbnail-item, #history .thumbnail-item {{ aspect-ratio: 2 / 1; max-width: 640px; }}
-#gallery .caption-label, #history .caption-label {{ white-space: normal; overflow: visible; text-overflow: clip;
-    max-width: 100%; line-height: 1.2; }}
-#gallery .grid-wrap, #history .grid-wrap {{ overflow: visible; }}
+#gallery .caption-label {{ white-space: normal; overflow: visible; text-overflow: clip; max-width: 100%;
+    line-height: 1.2; }}
 #downloads td.filename, #downloads td.filename .stem {{ white-space: normal; overflow: visible; text-overflow: clip;
     overflow-wrap: anywhere; word-break: break-all; }}
 #downloads td.filename {{ display: table-cell; max-width: none; }}
