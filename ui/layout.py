@@ -131,8 +131,7 @@ class _HistoryPanel:
 
 def _history_panel() -> _HistoryPanel:
     gallery = gr.Gallery(label="All results of this session (newest first)", columns=3, height="auto",
-                         format="png",
-                         allow_preview=False, elem_id="history")
+                         format="png", allow_preview=False, elem_id="history")
     with gr.Row():
         compare_a = gr.Dropdown([], label="Left", elem_id="compare-a")
         compare_b = gr.Dropdown([], label="Right", elem_id="compare-b")
