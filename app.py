@@ -90,10 +90,13 @@ def _serve(args: argparse.Namespace, root) -> int:
     own_cache = "GRADIO_TEMP_DIR" not in os.environ
     if own_cache:  # Gradio's cached copies of outputs live and expire with the sessions
         os.environ["GRADIO_TEMP_DIR"] = str(root / "gradio")
+    import gradio as gr
+
     from mesa.pipeline.model_choice import load_model
     from ui.banner import banner
-    from ui.layout import CSS, Settings, build_app
+    from ui.layout import Settings, build_app
     from ui.lifetime import SessionRegistry
+    from ui.style import CSS, FONT_DIR
 
     try:
         choice = load_model(args.model, args.device, args.dtype)
@@ -102,6 +105,9 @@ def _serve(args: argparse.Namespace, root) -> int:
         return 2
     sessions = SessionRegistry(root / "sessions", idle_limit_s=60 * args.session_idle_minutes,
                                max_sessions=args.max_sessions, cache_dir=root / "gradio" if own_cache else None)
+    # Served from where they are, not copied into Gradio's cache: every session file is written
+    # once under a name of its own, so no file is rewritten while a browser reads it.
+    gr.set_static_paths([sessions.root, FONT_DIR])
     defaults = choice.pipe.defaults if choice.pipe is not None else SamplingDefaults()
     settings = Settings(steps=args.steps or defaults.steps, guidance=defaults.guidance,
                         sampler=args.sampler or defaults.sampler)

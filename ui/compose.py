@@ -55,10 +55,32 @@ def check_prompt(prompt: str) -> str:
     return prompt
 
 
+RELIEF_EXPLAINED = "The model draws heights from 0 to 1; the relief is how many metres that span stands for."
+
+
 def relief_hint(prompt: str, checkpoint: CheckpointElevation) -> str:
-    """Hint under the relief box: the relief used when the box is 0, and why."""
+    """One line under the relief box: what the model does with relief and what 0 (automatic) gives."""
     scale = elevation_scale(prompt or "", checkpoint)
-    return f"auto: {scale.relief_m:,.0f} m ({scale.source})"
+    if checkpoint.min_m is not None and checkpoint.max_m is not None:
+        why = "the range this model was trained with (its elevation.json), whatever the prompt says"
+    elif scale.source.startswith("landform table: "):
+        why = f"typical of {scale.source.removeprefix('landform table: ')}, the landform in the prompt"
+    else:
+        why = "the default: the prompt names no landform"
+    return f"{RELIEF_EXPLAINED} 0 = automatic: {scale.relief_m:,.0f} m, {why}."
+
+
+def prompt_note(prompt: str, dropped_words: list[str]) -> str:
+    """The line under the prompt preview, live while typing: the length against MAX_PROMPT_CHARS
+    (longer is refused at Generate) and the words the text encoder will not read (accepted, ignored)."""
+    count = len((prompt or "").strip())
+    if count > MAX_PROMPT_CHARS:
+        return (f"{count} / {MAX_PROMPT_CHARS} characters: too long, Generate will refuse it; "
+                f"remove {count - MAX_PROMPT_CHARS} characters.")
+    note = f"{count} / {MAX_PROMPT_CHARS} characters."
+    if dropped_words:
+        note += f" The model reads only the first 77 tokens and will ignore: “{' '.join(dropped_words)}”."
+    return note
 
 
 def examples_for(vocabulary: Vocabulary) -> list[list[str]]:

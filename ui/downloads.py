@@ -5,7 +5,6 @@ source of file names and import settings."""
 
 from __future__ import annotations
 
-import json
 import shutil
 import zipfile
 from dataclasses import dataclass
@@ -56,12 +55,16 @@ class Downloads:
         return [self.glb, self.obj_zip, *(f.path for f in heightmaps), *normal, self.sidecar, self.bundle]
 
     def summary(self) -> str:
-        """Markdown: the engine preset and its import settings (from the exporter's EngineSettings)."""
-        engine = self.export.engine
-        lines = [f"- {key.replace('_', ' ')}: `{json.dumps(value)}`" for key, value in engine.import_settings.items()]
-        notes = "\n\n" + "\n".join(lines) if lines else ""
-        label = ENGINE_LABELS[engine.engine]
-        return f"Engine preset: **{label}** — import settings are in `{self.sidecar.name}`.{notes}"
+        """Markdown: the engine preset, the height range the files hold and the relief people see
+        (from the exporter's EngineSettings and HeightRange); the values to paste are in
+        `ui.engine_settings`."""
+        engine, heights = self.export.engine, self.export.heights
+        outliers = (f" {heights.outlier_count:,} outlier sample(s) stretch that range beyond the relief."
+                    if heights.outliers else "")
+        paste = " Import settings, rounded for the engine's dialog, are below." if engine.import_settings else ""
+        return (f"Engine preset: **{ENGINE_LABELS[engine.engine]}** — every setting is also in `{self.sidecar.name}`."
+                f"{paste} The 16-bit heightmaps span the full range {engine.min_m:,.2f} – {engine.max_m:,.2f} m, so "
+                f"they hold every height; the relief (p2–p98) is {heights.relief_m:,.0f} m.{outliers}")
 
 
 def check_options(engine: object, vertical_exaggeration: object, max_triangles: object) -> tuple[str, float, int]:

@@ -6,6 +6,7 @@ import logging
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 
@@ -107,13 +108,18 @@ def make_request(pipe, prompt, seed, num_seeds, steps, guidance, sampler, resolu
     )
 
 
-def gallery_items(results: list[Result]) -> list[tuple[np.ndarray, str]]:
-    """Gallery tiles: colour image | shaded relief side by side, captioned with seed and relief."""
-    tiles = []
-    for result in results:
-        tile = side_by_side([result.terrain.rgb, result.relief_rgb], gap_px=max(1, result.terrain.rgb.shape[1] // 64))
-        tiles.append((upscale_nearest(tile, GALLERY_TILE_PX), result.label))
-    return tiles
+def gallery_items(session: Session, results: list[Result], history: bool = False) -> list[tuple[str, str]]:
+    """Gallery tiles as (PNG path, caption): colour image | shaded relief side by side, each
+    result's own file (written once), captioned with seed and p2-p98 relief, or for the history
+    with seed and prompt."""
+    return [(str(session.image_file(result, "tile", partial(_tile, result))),
+             result.history_label if history else f"{result.label} (p2–p98)") for result in results]
+
+
+def _tile(result: Result) -> np.ndarray:
+    """(H', W', 3) uint8: colour | shaded relief, enlarged to at least GALLERY_TILE_PX high."""
+    tile = side_by_side([result.terrain.rgb, result.relief_rgb], gap_px=max(1, result.terrain.rgb.shape[1] // 64))
+    return upscale_nearest(tile, GALLERY_TILE_PX)
 
 
 def open_session(session: Session | None, sessions: SessionRegistry | None) -> Session:
@@ -126,11 +132,20 @@ def open_session(session: Session | None, sessions: SessionRegistry | None) -> S
     return Session.create()
 
 
-def arm_run(session: Session | None, sessions: SessionRegistry | None = None) -> Session:
-    """Runs at the click, before the queued generation: a fresh cancel flag for this run."""
+def arm_run(session: Session | None, sessions: SessionRegistry | None = None, client_id: str | None = None) -> Session:
+    """Runs at the click, before the queued generation: a fresh cancel flag for this run, which
+    belongs to the page `client_id` (when that page goes, `SessionRegistry.page_gone` stops it)."""
     session = open_session(session, sessions)
-    session.cancel.clear()
+    if not session.running:
+        session.cancel.clear()
+        session.run_client = client_id
     return session
+
+
+def running_message(num_seeds: object, steps: object) -> str:
+    """The status line from the click until the run ends (the progress bar is on the gallery)."""
+    return (f"Generating {num_seeds} seed(s) × {steps} steps… Generate is off until this run ends; "
+            "Cancel stops it at the next step.")
 
 
 def cancel_run(session: Session | None) -> tuple[str, Session | None]:
@@ -153,11 +168,15 @@ def generate(pipe, prompt: str, seed, num_seeds, steps, guidance, sampler, resol
     """
     expired = f"Your earlier session was closed ({session.closed_reason}). " if session and session.closed else ""
     session = open_session(session, sessions)
-    previous = gallery_items(session.latest_results())
+    previous = gallery_items(session, session.latest_results())
     if pipe is None:
         return previous, "No model is loaded, so nothing can be generated. See the banner above.", session
+    if session.running:
+        return previous, ("Not generated: this session already has a run going; wait for it to end or Cancel "
+                          "it, then Generate again."), session
     try:
         request = make_request(pipe, prompt, seed, num_seeds, steps, guidance, sampler, resolution, relief_m)
+        session.running = True
         with session.use():
             terrains = pipe(request.prompt, seeds=request.seeds, steps=request.steps, guidance=request.guidance,
                             sampler=request.sampler, height=request.resolution, width=request.resolution,
@@ -173,10 +192,12 @@ def generate(pipe, prompt: str, seed, num_seeds, steps, guidance, sampler, resol
     except Exception as error:  # a model failure must not take the page down
         logger.exception("generation failed")
         return previous, f"Error: the model failed: {type(error).__name__}: {error}. The app is still running.", session
+    finally:
+        session.running = False
     session.latest = [r.number for r in results]
     session.selected = results[0].number
     done = _done_message(results, request) + _truncation_note(pipe, request.prompt)
-    return gallery_items(results), expired + done, session
+    return gallery_items(session, results), expired + done, session
 
 
 def _progress_callback(progress: Progress | None, num_seeds: int) -> Callable[[StepProgress], None] | None:

@@ -9,8 +9,12 @@ import numpy as np
 from PIL import Image
 
 from mesa.errors import UserError
+from mesa.export.sidecar import extent_of
 from mesa.preview import render_terrain, shaded_relief
 from ui.downloads import EXAGGERATION_RANGE, export_downloads
+from ui.engine_settings import paste_values, settings_html
+from ui.legend import elevation_legend
+from ui.scale_bar import glb_with_scale_bar, scale_bar_length_m
 from ui.session import Result, Session, short_prompt
 from ui.shading import blend, side_by_side, upscale_nearest
 from mesa.validation import check_number
@@ -18,6 +22,7 @@ from mesa.validation import check_number
 logger = logging.getLogger(__name__)
 
 INSPECTOR_MIN_PX = 384  # tiny outputs are enlarged (nearest neighbour) so pixels stay visible
+LEGEND_WIDTH_PX = 512
 RENDER_SIZE = (960, 600)
 
 
@@ -31,31 +36,47 @@ def number_from_gallery(session: Session | None, index: int | None, history: boo
 
 
 def view_2d(session: Session | None, overlay: object, vertical_exaggeration: object):
-    """(colour image, shaded elevation, overlay image, description) of the selected result."""
+    """(colour image, shaded elevation, metres legend, overlay image, description) of the selected
+    result; the images are PNG paths, each written once into the result's folder."""
     if session is not None and session.closed:
-        return None, None, None, (f"This session was closed ({session.closed_reason}) and its results were removed; "
-                                  "generate to start a new one.")
+        return None, None, None, None, (f"This session was closed ({session.closed_reason}) and its results were "
+                                        "removed; generate to start a new one.")
     result = session.selected_result() if session else None
     if result is None:
-        return None, None, None, "Generate terrains, then click a tile to inspect it."
+        return None, None, None, None, "Generate terrains, then click a tile to inspect it."
     try:
         overlay = check_number("the overlay", overlay, 0.0, 1.0)
         vertical_exaggeration = check_number("vertical exaggeration", vertical_exaggeration, *EXAGGERATION_RANGE)
     except UserError as error:
-        return None, None, None, f"Not shown: {error}"
+        return None, None, None, None, f"Not shown: {error}"
     terrain = result.terrain
-    relief = shaded_relief(terrain.elevation_m, terrain.meters_per_pixel, vertical_exaggeration)
-    views = [upscale_nearest(image, INSPECTOR_MIN_PX) for image in (terrain.rgb, relief, blend(terrain.rgb, relief, overlay))]
-    return (*views, describe(result))
+
+    def relief() -> np.ndarray:
+        return shaded_relief(terrain.elevation_m, terrain.meters_per_pixel, vertical_exaggeration)
+
+    def large(make):
+        return lambda: upscale_nearest(make(), INSPECTOR_MIN_PX)
+
+    views = [session.image_file(result, "colour", large(lambda: terrain.rgb)),
+             session.image_file(result, f"elevation x{vertical_exaggeration:g}", large(relief)),
+             session.image_file(result, "legend", lambda: elevation_legend(result.heights, LEGEND_WIDTH_PX)),
+             session.image_file(result, f"overlay {overlay:g} x{vertical_exaggeration:g}",
+                                large(lambda: blend(terrain.rgb, relief(), overlay)))]
+    return (*(str(path) for path in views), describe(result))
 
 
 def describe(result: Result) -> str:
-    """Markdown description of a result: prompt, seed, size and heights."""
-    t, s = result.terrain, result.terrain.settings
+    """Markdown description of a result: prompt, seed, size (first to last sample, as the mesh and
+    terrain.json have it) and heights (p2-p98 relief, full min-max, outliers)."""
+    t, s, h = result.terrain, result.terrain.settings, result.heights
     height, width = t.elevation_m.shape
+    extent_x, extent_y = extent_of(width, height, t.meters_per_pixel)
+    outliers = (f" · **{h.outlier_count:,} outlier sample(s)** stretch the full range (spikes or pits)"
+                if h.outliers else "")
     return (f"**#{result.number} · seed {t.seed}** — {s.prompt}\n\n"
-            f"{width} × {height} px at {t.meters_per_pixel:g} m/px ({width * t.meters_per_pixel / 1000:.2f} km wide) · "
-            f"elevation {t.elevation_m.min():,.0f} – {t.elevation_m.max():,.0f} m (relief {t.relief_range_m:,.0f} m) · "
+            f"{width} × {height} px at {t.meters_per_pixel:g} m/px: {extent_x:,.0f} × {extent_y:,.0f} m "
+            f"(first to last sample, as in the mesh) · relief {h.relief_m:,.0f} m (p2–p98: {h.p2_m:,.0f} – "
+            f"{h.p98_m:,.0f} m) · full range {h.min_m:,.0f} – {h.max_m:,.0f} m (what the files hold){outliers} · "
             f"{s.steps} steps, guidance {s.guidance:g}, {s.sampler} · model {s.model_id}")
 
 
@@ -67,18 +88,23 @@ def select_result(session: Session | None, number: int | None, overlay: float, v
 
 
 def prepare_3d_and_downloads(session: Session | None, engine: str, vertical_exaggeration: float, max_triangles: float):
-    """(GLB path for the viewer, download file paths, download notes) for the selected result."""
+    """(GLB path for the viewer (with a scale bar), download file paths, download notes, engine
+    settings as HTML with copy buttons) for the selected result."""
     result = session.selected_result() if session else None
     if result is None:
-        return None, [], "Select a result to get its files."
+        return None, [], "Select a result to get its files.", ""
     try:
         downloads = export_downloads(session, result, engine, vertical_exaggeration, max_triangles)
     except UserError as error:
-        return None, [], f"Not exported: {error}"
+        return None, [], f"Not exported: {error}", ""
     except Exception as error:  # an exporter failure must not take the page down
         logger.exception("export failed")
-        return None, [], f"Error: export failed: {type(error).__name__}: {error}"
-    return str(downloads.glb), [str(p) for p in downloads.files], downloads.summary()
+        return None, [], f"Error: export failed: {type(error).__name__}: {error}", ""
+    extent_x_m = extent_of(*result.terrain.elevation_m.shape[::-1], result.terrain.meters_per_pixel)[0]
+    viewer = glb_with_scale_bar(downloads.glb, downloads.glb.parent.parent / "viewer_with_scale_bar.glb")
+    note = (f"{downloads.summary()}\n\nIn the 3D view the red bar south of the tile is "
+            f"{scale_bar_length_m(extent_x_m):,.0f} m long; the tile is {extent_x_m:,.0f} m wide.")
+    return str(viewer), [str(p) for p in downloads.files], note, settings_html(paste_values(downloads.export.engine))
 
 
 def render_3d(session: Session | None, vertical_exaggeration: object):
@@ -92,20 +118,22 @@ def render_3d(session: Session | None, vertical_exaggeration: object):
     except UserError as error:
         return None, f"Not rendered: {error}"
     try:
-        image = render_terrain(terrain.elevation_m, terrain.meters_per_pixel, terrain.rgb, window_size=RENDER_SIZE,
-                               vertical_exaggeration=exaggeration)
+        image = session.image_file(result, f"render x{exaggeration:g}", lambda: render_terrain(
+            terrain.elevation_m, terrain.meters_per_pixel, terrain.rgb, window_size=RENDER_SIZE,
+            vertical_exaggeration=exaggeration))
+    except UserError as error:
+        return None, f"Not rendered: {error}"
     except Exception as error:  # e.g. no OpenGL on the server; the GLB viewer still works
         logger.exception("render failed")
         return None, f"The off-screen render is unavailable here ({type(error).__name__}: {error})."
-    return image, ""
+    return str(image), ""
 
 
 def history_labels(session: Session | None) -> list[tuple[str, int]]:
     """(label, number) choices for the compare dropdowns, newest first."""
     if session is None:
         return []
-    return [(f"{r.label} — {short_prompt(r.terrain.prompt)}", r.number)
-            for r in reversed(session.history)]
+    return [(r.history_label, r.number) for r in reversed(session.history)]
 
 
 def compare(session: Session | None, number_a: int | None, number_b: int | None):
@@ -119,8 +147,10 @@ def compare(session: Session | None, number_a: int | None, number_b: int | None)
     images = []
     for result in results:
         images += [_resize(result.terrain.rgb, height), _resize(result.relief_rgb, height)]
-    captions = " | ".join(f"**{r.label}**: {r.terrain.prompt}" for r in results)
-    return upscale_nearest(side_by_side(images, gap_px=max(2, height // 32)), 256), captions
+    captions = " | ".join(f"**{r.label}** (p2–p98): {r.terrain.prompt}" for r in results)
+    image = session.image_file(None, f"compare {results[0].number} {results[1].number}",
+                               lambda: upscale_nearest(side_by_side(images, gap_px=max(2, height // 32)), 256))
+    return str(image), captions
 
 
 def _resize(image: np.ndarray, height: int) -> np.ndarray:

@@ -12,18 +12,12 @@ from functools import partial
 import gradio as gr
 
 from mesa.pipeline.samplers import SAMPLERS
-from ui import compose, generate, inspector, panel_layout
+from ui import compose, generate, inspector, page_session, panel_layout
 from ui.downloads import DEFAULT_TRIANGLES, ENGINE_LABELS, MAX_TRIANGLES, MIN_TRIANGLES
+from ui.engine_settings import COPY_SCRIPT
 from ui.lifetime import SessionRegistry
-from ui.session import close_session
+from ui.style import CSS
 from ui.vocabulary import NONE_CHOICE, dropdown_vocabulary, with_none
-
-CSS = """
-#model-banner { border-left: 4px solid #d97706; padding: 6px 12px; background: #fffbeb; }
-#prompt-preview textarea { font-weight: 600; }
-#status { min-height: 2.5em; }
-#gallery .thumbnail-item, #history .thumbnail-item { aspect-ratio: 2 / 1; }
-"""
 HOW_TO = ("**1** Compose a prompt (any part may stay *(none)*) · **2** Generate one or more seeds · "
           "**3** Click a result to inspect it in 2D and 3D · **4** Download engine-ready files · **5** Edit or finish "
           "it below, or build a seamless world of tiles in the World tab.")
@@ -45,7 +39,8 @@ def build_app(pipe, banner: str, sessions: SessionRegistry, settings: Settings |
     vocabulary, vocab_source = dropdown_vocabulary(pipe.components.model_dir if pipe is not None else None)
     cache_lifetime = (max(1, round(sessions.sweep_interval_s)), max(1, round(sessions.idle_limit_s)))
     with gr.Blocks(title="MESA Studio", delete_cache=cache_lifetime, analytics_enabled=False) as demo:
-        session = gr.State(None, delete_callback=close_session)
+        session = gr.State(None)  # closed by the idle sweep, so that a reloaded page can find it again
+        token = gr.Textbox(visible=False, elem_id="session-token")
         gr.Markdown("# MESA Studio — text to terrain\n" + HOW_TO)
         gr.Markdown(banner, elem_id="model-banner")
         with gr.Tabs():
@@ -57,8 +52,9 @@ def build_app(pipe, banner: str, sessions: SessionRegistry, settings: Settings |
                         r = _results_panel()
                 with gr.Accordion("Session history and side-by-side comparison", open=False):
                     h = _history_panel()
-                _wire_compose(demo, c, session, sessions, pipe.checkpoint_elevation if pipe is not None else None)
+                _wire_compose(demo, c, pipe)
                 hooks = _wire_results(c, r, h, session, sessions, pipe)
+                _wire_page(demo, c, r, h, session, token, sessions)
                 panel_layout.mount_edit_and_finish(pipe, sessions, hooks, panel_layout.GenerateControls(
                     c.prompt_inputs, c.seed, c.num_seeds, c.steps, c.guidance, c.sampler, r.engine, c.exaggeration,
                     c.triangles, r.gallery))
@@ -88,6 +84,7 @@ class _ResultsPanel:
     viewer: gr.Model3D
     rgb_view: gr.Image
     relief_view: gr.Image
+    legend: gr.Image
     overlay: gr.Slider
     overlay_view: gr.Image
     render_view: gr.Image
@@ -96,6 +93,7 @@ class _ResultsPanel:
     engine: gr.Dropdown
     downloads: gr.File
     download_notes: gr.Markdown
+    engine_settings: gr.HTML
 
 
 def _results_panel() -> _ResultsPanel:
@@ -103,13 +101,17 @@ def _results_panel() -> _ResultsPanel:
                          columns=2, height="auto", format="png", object_fit="contain", allow_preview=False)
     with gr.Tabs():
         with gr.Tab("3D"):
-            viewer = gr.Model3D(label="Textured mesh (GLB): drag to orbit, scroll to zoom", elem_id="viewer-3d",
+            viewer = gr.Model3D(label="Textured mesh (GLB): drag to orbit, scroll to zoom; the red bar is the scale",
+                                elem_id="viewer-3d",
                                 height=420, clear_color=(0.93, 0.95, 0.97, 1.0), camera_position=(-60, 55, None))
         with gr.Tab("2D"):
             with gr.Row():
                 rgb_view = gr.Image(label="Colour", interactive=False, elem_id="view-rgb")
-                relief_view = gr.Image(label="Elevation (colour map + hillshade)", interactive=False,
-                                       elem_id="view-elevation")
+                with gr.Column():
+                    relief_view = gr.Image(label="Elevation (colour map + hillshade)", interactive=False,
+                                           elem_id="view-elevation")
+                    legend = gr.Image(label="Metres", interactive=False, elem_id="legend", show_label=False,
+                                      buttons=[])
             overlay = gr.Slider(0, 1, value=0.5, step=0.05, label="Overlay: colour ← → elevation", elem_id="overlay")
             overlay_view = gr.Image(label="Overlay", interactive=False, elem_id="view-overlay")
         with gr.Tab("Render"):
@@ -120,8 +122,9 @@ def _results_panel() -> _ResultsPanel:
                          label="Engine preset for the heightmaps", elem_id="engine")
     downloads = gr.File(label="Downloads", file_count="multiple", interactive=False, elem_id="downloads")
     download_notes = gr.Markdown(elem_id="download-notes")
-    return _ResultsPanel(gallery, viewer, rgb_view, relief_view, overlay, overlay_view, render_view, render_note,
-                         info, engine, downloads, download_notes)
+    engine_settings = gr.HTML(elem_id="engine-settings", js_on_load=COPY_SCRIPT)
+    return _ResultsPanel(gallery, viewer, rgb_view, relief_view, legend, overlay, overlay_view, render_view,
+                         render_note, info, engine, downloads, download_notes, engine_settings)
 
 
 @dataclass
@@ -135,8 +138,8 @@ class _HistoryPanel:
 
 
 def _history_panel() -> _HistoryPanel:
-    gallery = gr.Gallery(label="All results of this session (newest first)", columns=6, height=260, format="png",
-                         allow_preview=False, elem_id="history")
+    gallery = gr.Gallery(label="All results of this session (newest first)", columns=3, height="auto",
+                         format="png", allow_preview=False, elem_id="history")
     with gr.Row():
         compare_a = gr.Dropdown([], label="Left", elem_id="compare-a")
         compare_b = gr.Dropdown([], label="Right", elem_id="compare-b")
@@ -145,19 +148,29 @@ def _history_panel() -> _HistoryPanel:
     return _HistoryPanel(gallery, compare_a, compare_b, compare, compare_view, gr.Markdown())
 
 
-def _wire_compose(demo: gr.Blocks, c: "_ComposePanel", session: gr.State, sessions: SessionRegistry,
-                  checkpoint) -> None:
-    """Session start, live prompt preview with the relief default, random seed."""
-    update_preview = partial(_preview, checkpoint)
+def _wire_compose(demo: gr.Blocks, c: "_ComposePanel", pipe) -> None:
+    """Live prompt preview with its length and the relief default, random seed."""
+    update_preview = partial(_preview, pipe)
     for component in c.prompt_inputs:
         component.change(update_preview, c.prompt_inputs, [c.preview, c.relief], queue=False, show_progress="hidden")
-    def open_session(state, request: gr.Request):
-        """Page load: the tab's session (a new one on first load)."""
-        return _tagged(generate.open_session(state, sessions), request)
-
-    demo.load(open_session, session, session, queue=False, api_name="open_session").then(
-        update_preview, c.prompt_inputs, [c.preview, c.relief], queue=False)
+    demo.load(update_preview, c.prompt_inputs, [c.preview, c.relief], queue=False)
     c.randomise.click(generate.random_seed, None, c.seed, queue=False)
+
+
+def _wire_page(demo: gr.Blocks, c: "_ComposePanel", r: "_ResultsPanel", h: "_HistoryPanel", session: gr.State,
+               token: gr.Textbox, sessions: SessionRegistry) -> None:
+    """Page load (`open_session` for scripts) finds the tab's session again after a reload (token
+    in sessionStorage); closing or reloading a page stops the run it started."""
+    def restore(state, stored, request: gr.Request):
+        return page_session.restore(state, stored, sessions, getattr(request, "session_hash", None))
+
+    def page_gone(request: gr.Request):
+        sessions.page_gone(getattr(request, "session_hash", None))
+
+    demo.load(restore, [session, token], [session, token, r.gallery, c.status, h.gallery, h.compare_a, h.compare_b],
+              js=page_session.READ_TOKEN_JS, queue=False, api_name="open_session").then(
+        None, token, None, js=page_session.WRITE_TOKEN_JS)
+    demo.unload(page_gone)
 
 
 def _wire_results(c: "_ComposePanel", r: _ResultsPanel, h: _HistoryPanel, session: gr.State,
@@ -165,9 +178,9 @@ def _wire_results(c: "_ComposePanel", r: _ResultsPanel, h: _HistoryPanel, sessio
     """Generate (one model slot), cancel, and the inspector chain: 2D now, then files + GLB, then the render.
     Returns what the World tab and the Edit / Finish panels share with it."""
     view_inputs = [session, r.overlay, c.exaggeration]
-    view_outputs = [r.rgb_view, r.relief_view, r.overlay_view, r.info]
+    view_outputs = [r.rgb_view, r.relief_view, r.legend, r.overlay_view, r.info]
     export_inputs = [session, r.engine, c.exaggeration, c.triangles]
-    export_outputs = [r.viewer, r.downloads, r.download_notes]
+    export_outputs = [r.viewer, r.downloads, r.download_notes, r.engine_settings]
 
     def then_export_and_render(event, api_name=None):
         export = event.then(inspector.prepare_3d_and_downloads, export_inputs, export_outputs, concurrency_id="export",
@@ -175,16 +188,24 @@ def _wire_results(c: "_ComposePanel", r: _ResultsPanel, h: _HistoryPanel, sessio
         export.then(inspector.render_3d, [session, c.exaggeration], [r.render_view, r.render_note],
                     concurrency_id="render", concurrency_limit=1)
 
-    def arm_run(state, request: gr.Request):
-        return _tagged(generate.arm_run(state, sessions), request)
+    def arm_run(state, num_seeds, steps, request: gr.Request):
+        return page_session.run_started(state, num_seeds, steps, sessions, getattr(request, "session_hash", None))
 
-    run = c.generate.click(arm_run, session, session, queue=False, api_name="arm_run").then(
+    run = c.generate.click(arm_run, [session, c.num_seeds, c.steps], [session, c.generate, c.cancel, c.status],
+                           queue=False, api_name="arm_run", show_progress="hidden").then(
         partial(_generate, pipe, sessions), [*c.prompt_inputs, c.seed, c.num_seeds, c.steps, c.guidance, c.sampler,
                                          c.resolution, c.relief, session],
-        [r.gallery, c.status, session], concurrency_id="model", concurrency_limit=1, api_name="generate")
+        [r.gallery, c.status, session], concurrency_id="model", concurrency_limit=1, api_name="generate",
+        show_progress_on=[r.gallery])
+    run = run.then(page_session.run_ended, None, [c.generate, c.cancel], queue=False)
+
     def show_new_results(event, api_name=None):
-        event = event.then(_refresh_history, session, [h.gallery, h.compare_a, h.compare_b], queue=False)
+        event = event.then(page_session.history_outputs, session, [h.gallery, h.compare_a, h.compare_b], queue=False)
         then_export_and_render(event.then(_select_first, view_inputs, [*view_outputs, session], queue=False), api_name)
+
+    def arm_panel_run(state, request: gr.Request):
+        """The panels' runs: a fresh cancel flag, tied to the page that started them."""
+        return generate.arm_run(state, sessions, getattr(request, "session_hash", None))
 
     show_new_results(run, "export")
     c.cancel.click(_cancel, session, session, queue=False)
@@ -198,7 +219,7 @@ def _wire_results(c: "_ComposePanel", r: _ResultsPanel, h: _HistoryPanel, sessio
                            concurrency_id="render", concurrency_limit=1)
     h.compare.click(inspector.compare, [session, h.compare_a, h.compare_b], [h.compare_view, h.compare_caption],
                     queue=False)
-    return panel_layout.PageHooks(session, arm_run, show_new_results)
+    return panel_layout.PageHooks(session, arm_panel_run, show_new_results)
 
 
 @dataclass
@@ -250,8 +271,9 @@ def _compose_panel(vocabulary, vocab_source: str, settings: Settings, resolution
     num_seeds = gr.Slider(1, generate.MAX_VARIATIONS, value=4, step=1, elem_id="num-seeds",
                           label="Variations: seeds generated side by side (seed, seed+1, …)")
     with gr.Row():
-        generate_button = gr.Button("Generate", variant="primary", elem_id="generate", interactive=pipe is not None)
-        cancel = gr.Button("Cancel", variant="stop", elem_id="cancel")
+        generate_button = gr.Button(page_session.GENERATE_LABEL, variant="primary", elem_id="generate",
+                                    interactive=pipe is not None)
+        cancel = gr.Button("Cancel", variant="secondary", elem_id="cancel", interactive=False)
     status = gr.Markdown(elem_id="status")
     with gr.Accordion("Advanced", open=False):
         steps = gr.Slider(*generate.STEPS_RANGE, value=settings.steps, step=1, label="Denoising steps",
@@ -262,8 +284,8 @@ def _compose_panel(vocabulary, vocab_source: str, settings: Settings, resolution
         native = pipe.native_size if pipe is not None else resolutions[len(resolutions) // 2]
         resolution = gr.Dropdown(resolutions, value=native, label=f"Resolution in px (native {native})",
                                  elem_id="resolution")
-        relief = gr.Number(0, label=f"Relief in metres (0: from the prompt's landform; at most "
-                                    f"{generate.RELIEF_RANGE_M[1]:,.0f})", elem_id="relief")
+        relief = gr.Number(0, label=f"Relief in metres (0 = automatic; at most {generate.RELIEF_RANGE_M[1]:,.0f})",
+                           info=compose.RELIEF_EXPLAINED, elem_id="relief")
         exaggeration = gr.Slider(0.5, 5, value=1.0, step=0.25, label="Vertical exaggeration (3D and mesh files)",
                                  elem_id="exaggeration")
         triangles = gr.Number(DEFAULT_TRIANGLES, label=f"Mesh triangle budget ({MIN_TRIANGLES:,} to {MAX_TRIANGLES:,})",
@@ -275,17 +297,12 @@ def _compose_panel(vocabulary, vocab_source: str, settings: Settings, resolution
                          guidance, sampler, resolution, relief, exaggeration, triangles, generate_button, cancel, status)
 
 
-def _tagged(session, request: gr.Request | None):
-    """The session, tagged with Gradio's session hash (so closing it can drop Gradio's copy too)."""
-    session.client_id = getattr(request, "session_hash", None) or session.client_id
-    return session
-
-
-def _preview(checkpoint, biome, landform, country, month, free_text, use_prefix):
+def _preview(pipe, biome, landform, country, month, free_text, use_prefix):
     prompt = compose.compose_prompt(biome, landform, country, month, free_text, use_prefix)
-    if checkpoint is None:
+    if pipe is None:
         return prompt, gr.update()
-    return prompt, gr.update(info=compose.relief_hint(prompt, checkpoint))
+    note = compose.prompt_note(prompt, pipe.dropped_words(prompt) if len(prompt) <= compose.MAX_PROMPT_CHARS else [])
+    return gr.update(value=prompt, info=note), gr.update(info=compose.relief_hint(prompt, pipe.checkpoint_elevation))
 
 
 def _generate(pipe, sessions, biome, landform, country, month, free_text, use_prefix, seed, num_seeds, steps, guidance,
@@ -301,13 +318,6 @@ def _cancel(session):
     message, session = generate.cancel_run(session)
     gr.Info(message)
     return session
-
-
-def _refresh_history(session):
-    items = generate.gallery_items(list(reversed(session.history))) if session else []
-    choices = inspector.history_labels(session)
-    return (items, gr.update(choices=choices, value=choices[0][1] if choices else None),
-            gr.update(choices=choices, value=choices[1][1] if len(choices) > 1 else None))
 
 
 def _select_first(session, overlay, exaggeration):

@@ -12,6 +12,7 @@ from __future__ import annotations
 import ctypes
 import gc
 import logging
+import secrets
 import sys
 import threading
 import time
@@ -83,6 +84,29 @@ class SessionRegistry:
         closed = [s for s in overflow if s.close_if_idle(0.0, "the app had too many sessions open")]
         self._forget(closed)
         return session
+
+    def find(self, token: object) -> Session | None:
+        """The live session whose `token` this is (a page's browser storage keeps it across reloads),
+        marked as used; None for anything else."""
+        if not isinstance(token, str) or not token:
+            return None
+        with self._lock:
+            found = next((s for s in self._sessions if not s.closed and secrets.compare_digest(s.token, token)), None)
+        if found is not None:
+            found.touch()
+        return found
+
+    def page_gone(self, client_id: str | None) -> int:
+        """The page `client_id` was closed or reloaded: cancel the runs it started (its results so
+        far and the session stay, for the reloaded page); returns how many runs were cancelled."""
+        if client_id is None:
+            return 0
+        with self._lock:
+            orphans = [s for s in self._sessions if s.running and s.run_client == client_id]
+        for session in orphans:
+            session.cancel.set()
+            logger.info("cancelled a run whose page has gone")
+        return len(orphans)
 
     def sweep(self) -> int:
         """Close the sessions idle past the limit and expire old cached files; returns how many

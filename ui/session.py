@@ -1,6 +1,10 @@
 """Per-user state kept in `gr.State`: the result history (capped), the selection, the exports, a
 cancel flag and a folder for this session's files, plus the bookkeeping that gives a session a
-lifetime (last use, runs in progress, closed or not; see `ui.lifetime`)."""
+lifetime (last use, runs in progress, closed or not; see `ui.lifetime`).
+
+Every image the page shows is a file of its own under the session's folder, written once and
+never rewritten (`Session.image_file`): Gradio serves such files straight from disk, so a file
+can never be rewritten while a browser reads it (which showed as blank tiles)."""
 
 from __future__ import annotations
 
@@ -17,8 +21,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from PIL import Image
 
+from mesa.atomic import atomic_write_with
 from mesa.errors import UserError
+from mesa.geometry.relief import HeightRange, height_range
 from mesa.naming import slug
 from mesa.terrain import Terrain
 
@@ -45,16 +52,23 @@ class Result:
         number: 1-based running number within the session (stable while the history grows).
         terrain: the generated terrain (rgb, elevation in metres, seed, settings).
         relief_rgb: (H, W, 3) uint8 shaded-relief image for the gallery and the inspector.
+        heights: full min..max, p2..p98 relief and outlier count of the elevation (metres).
     """
 
     number: int
     terrain: Terrain
     relief_rgb: np.ndarray
+    heights: HeightRange
 
     @property
     def label(self) -> str:
-        """Short caption: "#3 · seed 42 · relief 1,234 m"."""
-        return f"#{self.number} · seed {self.terrain.seed} · relief {self.terrain.relief_range_m:,.0f} m"
+        """Short caption: "#3 · seed 42 · relief 1,234 m" (relief = p98 - p2, see `heights`)."""
+        return f"#{self.number} · seed {self.terrain.seed} · relief {self.heights.relief_m:,.0f} m"
+
+    @property
+    def history_label(self) -> str:
+        """Caption with the prompt: "#3 · seed 42 · deserts and dunes in Algeria in June"."""
+        return f"#{self.number} · seed {self.terrain.seed} · {short_prompt(self.terrain.prompt)}"
 
     @property
     def file_stem(self) -> str:
@@ -75,7 +89,9 @@ class Session:
     `folder` is only created when a file is first written (`result_folder`). `exports` maps
     (result number, export options) to what `ui.downloads` made of them. `last_used_s` is on
     `clock`'s scale (seconds); a session with a run in progress (`use`) is never idle.
-    `client_id` is Gradio's session hash for this browser tab or script, when known.
+    `client_id` is Gradio's session hash for this browser tab or script, when known; `token` is
+    the secret a page keeps in its browser storage to find this session again after a reload;
+    `running` is True while a generation runs, started by the page `run_client`.
     """
 
     folder: Path
@@ -89,6 +105,9 @@ class Session:
     last_used_s: float = 0.0
     closed_reason: str | None = None
     client_id: str | None = None
+    token: str = field(default_factory=lambda: secrets.token_urlsafe(18))
+    running: bool = False
+    run_client: str | None = None
     _busy: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -149,7 +168,7 @@ class Session:
     def add(self, terrain: Terrain, relief_rgb: np.ndarray) -> Result:
         """Append a result, dropping the oldest (and its files) beyond MAX_HISTORY results or
         MAX_HISTORY_BYTES of arrays (the newest result is always kept)."""
-        result = Result(self.next_number, terrain, relief_rgb)
+        result = Result(self.next_number, terrain, relief_rgb, height_range(terrain.elevation_m))
         self.next_number += 1
         self.history.append(result)
         while len(self.history) > 1 and (len(self.history) > MAX_HISTORY or self.history_bytes > MAX_HISTORY_BYTES):
@@ -186,8 +205,18 @@ class Session:
         path.mkdir(exist_ok=True)
         return path
 
-
-def close_session(session: Session | None) -> None:
-    """`gr.State` delete callback (Gradio drops the state an hour after the tab closed)."""
-    if session is not None:
-        session.close("the browser tab was closed")
+    def image_file(self, result: Result | None, name: str, image: Callable[[], np.ndarray]) -> Path:
+        """The PNG `name` (a file name whose words fix its content) in `result`'s folder, or in the
+        session's own folder for None; `image()` (H, W, 3) uint8 is called and written, in one
+        atomic step, only when the file does not exist yet: a file is never rewritten."""
+        if result is None:
+            if self.closed:
+                raise SessionClosed(f"this session was closed ({self.closed_reason}); reload the page")
+            self.folder.mkdir(exist_ok=True)
+            folder = self.folder
+        else:
+            folder = self.result_folder(result)
+        path = folder / f"{slug(name, 120, '_', lowercase=False)}.png"
+        if not path.exists():
+            atomic_write_with(path, lambda temporary: Image.fromarray(image()).save(temporary, format="PNG"))
+        return path

@@ -41,7 +41,7 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _wait_until_up(url: str, process: subprocess.Popen, log_path: Path, timeout_s: float = 60) -> None:
+def _wait_until_up(url: str, process: subprocess.Popen, log_path: Path, timeout_s: float = 180) -> None:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -166,6 +166,8 @@ def _set_number(page, elem_id: str, value: int) -> None:
     box = page.locator(f"#{elem_id} input[type=number]") if elem_id != "seed" else page.locator("#seed input")
     box.fill(str(value))
     box.press("Enter")
+    box.blur()  # Gradio commits a number box on blur as well; without it a quick Generate can read the old value
+    page.wait_for_function("([el, v]) => el.value === v", arg=[box.element_handle(), str(value)])
 
 
 def test_two_users_queue_and_keep_their_own_results(app_url, browser):
@@ -209,3 +211,109 @@ def _check_glb(path: Path) -> None:
     extent_x = mesh.bounds[1][0] - mesh.bounds[0][0]
     assert extent_x == pytest.approx(7620.0, rel=1e-3)
     assert mesh.visual.uv is not None and mesh.visual.material.baseColorTexture is not None
+
+
+def _start_long_run(page) -> None:
+    """8 seeds x 150 steps: long enough to act while it runs (each test cancels it)."""
+    _set_number(page, "num-seeds", 8)
+    if not page.locator("#steps").is_visible():
+        page.get_by_text("Advanced", exact=True).click()
+    _set_number(page, "steps", 150)
+    page.locator("#generate").click()
+
+
+def _tiles_loaded(page, gallery: str, count: int) -> None:
+    """Every tile of `gallery` is a decoded, non-empty image (a 0-byte file never decodes)."""
+    page.wait_for_function(
+        """([selector, count]) => { const images = [...document.querySelectorAll(selector + ' img')];
+           return images.length === count && images.every(i => i.complete && i.naturalWidth > 0); }""",
+        arg=[f"#{gallery}", count], timeout=60_000)
+
+
+def test_the_same_prompt_and_seeds_again_never_shows_a_blank_tile(app_url, browser):
+    """Five runs of the same example and seeds in two tabs (the blank tiles came from one file
+    being rewritten while it was served): every tile loads, and every tile is its own file."""
+    pages = [browser.new_page(viewport={"width": 1280, "height": 900}) for _ in range(2)]
+    for page in pages:
+        page.goto(app_url)
+        page.wait_for_selector("#generate")
+        page.get_by_text("Algeria").first.click()  # the deserts / dunes / Algeria / June example
+        _set_number(page, "num-seeds", 2)
+    sources = set()
+    for run in range(5):
+        page = pages[run % 2]
+        page.locator("#generate").click()
+        page.wait_for_function("() => document.querySelector('#status').innerText.startsWith('Done')"
+                               " && !document.querySelector('#generate').disabled", timeout=60_000)
+        _tiles_loaded(page, "gallery", 2)
+        sources |= set(page.locator("#gallery img").evaluate_all("images => images.map(i => i.src)"))
+    assert len(sources) == 10  # 5 runs x 2 seeds, each result its own file
+    for page in pages:
+        page.close()
+
+
+def test_generate_is_off_during_a_run_and_says_so(app_url, browser):
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(app_url)
+    page.wait_for_selector("#generate")
+    assert page.locator("#cancel").is_disabled()  # nothing runs: nothing to cancel
+    _start_long_run(page)
+    page.wait_for_function("() => document.querySelector('#generate').disabled", timeout=30_000)
+    status = page.locator("#status").inner_text()
+    assert "Generate is off until this run ends" in status and "Done" not in status, status
+    page.locator("#generate").click(force=True)  # a second click does nothing while it is off
+    assert page.locator("#cancel").is_enabled()
+    assert page.locator("#gallery .progress-text, #gallery .progress-bar").count() >= 1  # one bar, on the gallery
+    assert page.locator("#status .progress-text, #status .progress-bar").count() == 0
+    page.locator("#cancel").click()
+    page.wait_for_function("() => document.querySelector('#status').innerText.includes('Cancelled')"
+                           " && !document.querySelector('#generate').disabled", timeout=90_000)
+    assert page.locator("#cancel").is_disabled()
+    page.close()
+
+
+def test_a_reload_keeps_the_history_and_stops_the_run(app_url, browser):
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(app_url)
+    page.wait_for_selector("#generate")
+    _set_number(page, "seed", 31)
+    _set_number(page, "num-seeds", 2)
+    page.locator("#generate").click()
+    page.wait_for_function("() => document.querySelector('#status').innerText.startsWith('Done')", timeout=60_000)
+    _start_long_run(page)
+    page.wait_for_function("() => document.querySelector('#generate').disabled", timeout=30_000)
+    page.reload()
+    page.wait_for_selector("#generate")
+    page.wait_for_function("() => document.querySelector('#status')?.innerText.startsWith('Welcome back')",
+                           timeout=60_000)
+    page.get_by_text("Session history and side-by-side comparison").click()
+    _tiles_loaded(page, "history", 2)
+    assert "seed 31" in page.locator("#history").inner_text()
+    page.wait_for_function("() => !document.querySelector('#generate').disabled", timeout=30_000)
+    page.locator("#generate").click()  # the abandoned run was stopped, so this one is not refused
+    page.wait_for_function("() => /^(Done|Cancelled)/.test(document.querySelector('#status').innerText)"
+                           " && !document.querySelector('#generate').disabled", timeout=120_000)
+    assert "already has a run going" not in page.locator("#status").inner_text()
+    page.close()
+
+
+def test_phone_width_download_labels_differ_and_are_not_cut(app_url, browser, tmp_path):
+    """At 400 px every download's visible label differs and no label or tile caption is clipped."""
+    page = browser.new_page(viewport={"width": 400, "height": 900})
+    page.goto(app_url)
+    page.wait_for_selector("#generate")
+    _set_number(page, "num-seeds", 1)
+    page.get_by_text("Algeria").first.click()
+    page.locator("#generate").click()
+    page.locator("#downloads td.filename").nth(7).wait_for(timeout=90_000)
+    page.locator("#downloads").scroll_into_view_if_needed()
+    page.screenshot(path=str(tmp_path / "phone.png"), full_page=True)
+    labels = page.locator("#downloads td.filename").evaluate_all(
+        """cells => cells.map(cell => ({text: cell.innerText,
+            clipped: [cell, ...cell.querySelectorAll('*')].some(e => e.scrollWidth > e.clientWidth + 1)}))""")
+    assert len({label["text"] for label in labels}) == len(labels) == 8, labels
+    assert not any(label["clipped"] for label in labels), labels
+    caption_clipped = page.locator("#gallery .caption-label").evaluate_all(
+        "captions => captions.map(c => c.scrollWidth > c.clientWidth + 1)")
+    assert caption_clipped and not any(caption_clipped)
+    page.close()

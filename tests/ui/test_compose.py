@@ -5,7 +5,8 @@ import pytest
 from mesa.errors import UserError
 from mesa.pipeline.elevation import CheckpointElevation
 from mesa.prompts import load_vocabulary
-from ui.compose import EXAMPLES, MAX_PROMPT_CHARS, check_prompt, compose_prompt, examples_for, relief_hint
+from ui.compose import (EXAMPLES, MAX_PROMPT_CHARS, check_prompt, compose_prompt, examples_for, prompt_note,
+                        relief_hint)
 from ui.vocabulary import NONE_CHOICE as NONE
 
 
@@ -38,10 +39,21 @@ def test_check_prompt_rejects_empty_and_absurdly_long():
         check_prompt("mountains " * 100)
 
 
-def test_relief_hint_names_the_landform():
+def test_relief_hint_says_what_automatic_gives_and_why():
     hint = relief_hint("A Sentinel-2 image of high mountains", CheckpointElevation())
-    assert hint.startswith("auto: ") and "high mountains" in hint
-    assert "checkpoint" in relief_hint("x", CheckpointElevation(0.0, 2000.0))
+    assert "0 = automatic: 2,500 m, typical of high mountains, the landform in the prompt" in hint
+    trained = relief_hint("A Sentinel-2 image of high mountains", CheckpointElevation(0.0, 2000.0))
+    assert "0 = automatic: 2,000 m, the range this model was trained with" in trained
+    assert "landform in the prompt" not in trained  # the checkpoint's range wins: no contradiction
+    assert "names no landform" in relief_hint("x", CheckpointElevation())
+
+
+def test_prompt_note_counts_while_typing():
+    assert prompt_note("hills", []) == f"5 / {MAX_PROMPT_CHARS} characters."
+    long = "a" * (MAX_PROMPT_CHARS + 3)
+    assert prompt_note(long, []).startswith(f"{MAX_PROMPT_CHARS + 3} / {MAX_PROMPT_CHARS} characters: too long")
+    assert "remove 3 characters" in prompt_note(long, [])
+    assert "will ignore: “river delta”" in prompt_note("hills and a river delta", ["river", "delta"])
 
 
 def test_examples_fit_the_bundled_vocabulary():

@@ -1,9 +1,11 @@
 """Generation callbacks as plain functions against the tiny reference pipeline (no server)."""
 
 import threading
+from pathlib import Path
 
 import numpy as np
 import pytest
+from PIL import Image
 
 from ui.generate import arm_run, cancel_run, generate, random_seed, seeds_for
 from ui.session import Session
@@ -35,7 +37,10 @@ def test_batch_appears_in_gallery_and_history_with_progress(tiny_pipeline, sessi
     reports = []
     tiles, status, session = run(tiny_pipeline, session, progress=lambda *a, **k: reports.append(a[0]))
     assert len(tiles) == 3 and [t[1] for t in tiles][0].startswith("#1 · seed 5 · relief ")
-    assert tiles[0][0].shape[0] >= 256 and tiles[0][0].dtype.name == "uint8"
+    assert tiles[0][1].endswith(" m (p2–p98)")
+    with Image.open(tiles[0][0]) as tile:
+        assert tile.height >= 256 and tile.mode == "RGB"
+    assert len({path for path, _ in tiles}) == 3  # each result its own file
     assert status.startswith("Done: 3 terrain(s)")
     assert [r.terrain.seed for r in session.history] == [5, 6, 7] and session.selected == 1
     assert reports == [(1, 2), (2, 2)]
@@ -170,3 +175,31 @@ def test_whole_floats_and_large_reliefs_within_range_are_accepted(tiny_pipeline,
     (result,) = session.history
     assert result.terrain.seed == 9 and result.terrain.settings.steps == 1
     assert result.terrain.settings.relief_m == 19_000.0 and np.isfinite(result.terrain.elevation_m).all()
+
+
+def test_same_prompt_and_seeds_again_get_new_files_and_old_ones_stay(tiny_pipeline, session):
+    """Regenerating identical terrains never rewrites a file a browser may be reading (blank tiles)."""
+    first, _, _ = run(tiny_pipeline, session, num_seeds=2, steps=1)
+    written = {path: (Path(path).stat().st_mtime_ns, Path(path).read_bytes()) for path, _ in first}
+    second, _, _ = run(tiny_pipeline, session, num_seeds=2, steps=1)
+    assert not {path for path, _ in first} & {path for path, _ in second}
+    assert [Path(path).read_bytes() for path, _ in second] == [data for _, data in written.values()]
+    assert all(Path(path).stat().st_mtime_ns == stamp for path, (stamp, _) in written.items())
+    assert generate_gallery_again(session) == [path for path, _ in second]
+
+
+def generate_gallery_again(session):
+    from ui.generate import gallery_items
+
+    return [path for path, _ in gallery_items(session, session.latest_results())]
+
+
+def test_a_second_run_in_the_same_session_is_refused_while_one_runs(tiny_pipeline, session):
+    statuses = []
+
+    def progress(step, **_):
+        if step[0] == 1 and not statuses:
+            statuses.append(run(tiny_pipeline, session, num_seeds=1)[1])
+    tiles, status, _ = run(tiny_pipeline, session, num_seeds=1, steps=2, progress=progress)
+    assert statuses[0].startswith("Not generated: this session already has a run going")
+    assert status.startswith("Done") and len(session.history) == 1 and not session.running

@@ -71,3 +71,20 @@ def test_a_closed_session_leaves_gradios_state_too(tmp_path):
     session.close("test")
     sessions.sweep()
     assert "tab-1" not in holder and "tab-2" in holder
+
+
+def test_the_page_font_is_bundled_with_its_licence():
+    """Full Source Sans Pro files (Gradio's semibold holds a few dozen glyphs: bold capitals fell back)."""
+    import re
+    from pathlib import Path
+
+    TTFont = pytest.importorskip("fontTools.ttLib").TTFont  # comes with matplotlib (pyvista's dependency)
+    from ui.style import CSS, FONT_DIR
+
+    files = [Path(path) for path in re.findall(r"url\('/gradio_api/file=([^']+)'\)", CSS)]
+    assert [f.name for f in files] == ["SourceSansPro-Regular.woff2", "SourceSansPro-Bold.woff2"]
+    for file in files:
+        glyphs = TTFont(file).getBestCmap()
+        assert all(ord(c) in glyphs for c in "MESA Biome 0123456789 –·×→") and "Open Font License" in (
+            TTFont(file)["name"].getDebugName(13) or "")
+    assert "SIL OPEN FONT LICENSE" in (FONT_DIR / "OFL.txt").read_text()

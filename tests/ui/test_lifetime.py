@@ -174,3 +174,22 @@ def test_registry_limits_are_checked(tmp_path):
         SessionRegistry(tmp_path, idle_limit_s=0)
     with pytest.raises(ValueError):
         SessionRegistry(tmp_path, max_sessions=0)
+
+
+def test_a_reloaded_page_finds_its_session_by_token(registry, clock):
+    session = with_a_file(registry.resume(None))
+    assert registry.find(session.token) is session and len(session.token) >= 24
+    for wrong in ("", None, 42, session.token[:-1] + "x"):
+        assert registry.find(wrong) is None
+    clock.now_s += 61
+    registry.sweep()
+    assert registry.find(session.token) is None  # closed sessions cannot be found again
+
+
+def test_a_page_that_has_gone_stops_its_run_only(registry):
+    mine, other = registry.resume(None), registry.resume(None)
+    for session, page in ((mine, "page-a"), (other, "page-b")):
+        session.running, session.run_client = True, page
+    assert registry.page_gone("page-a") == 1
+    assert mine.cancel.is_set() and not other.cancel.is_set() and not mine.closed
+    assert registry.page_gone(None) == 0 and registry.page_gone("page-c") == 0
