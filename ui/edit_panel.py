@@ -130,7 +130,7 @@ def run_edit(pipe, mode: str, prompt: object, composed_prompt: object, seed, num
     bad value, a cancel or a model error the gallery keeps the previous run and the status says
     what happened in one line."""
     session = open_session(session, sessions)
-    previous = gallery_items(session.latest_results())
+    previous = gallery_items(session, session.latest_results())
     if pipe is None:
         return previous, "No model is loaded, so nothing can be edited. See the banner above.", session
     try:
@@ -157,7 +157,7 @@ def run_edit(pipe, mode: str, prompt: object, composed_prompt: object, seed, num
     seeds = ", ".join(str(s) for s in request.seeds)
     status = (f"Done: {MODES[mode].split(' (')[0].lower()} -> {len(results)} result(s) from seed(s) {seeds}, "
               f"#{results[0].number} onwards in the history. They are in the gallery, inspector and downloads.")
-    return gallery_items(results), status, session
+    return gallery_items(session, results), status, session
 
 
 def _edit_prompt(mode: str, prompt: object, composed_prompt: object, source) -> str:
