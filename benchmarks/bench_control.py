@@ -68,7 +68,7 @@ SKETCH_PROMPT = "A Sentinel-2 image of temperate broadleaf forests and mountains
 
 def held_out_tiles(count: int) -> tuple[SyntheticTerrainDataset, list[int]]:
     """A dataset and `count` indices mesa-tiny never saw (past its tiles, held-out cells)."""
-    dataset = SyntheticTerrainDataset(128, TRAINED_TILES + 5000, seed=0)
+    dataset = SyntheticTerrainDataset(128, TRAINED_TILES + 5000, seed=0, split="all")
     indices = [i for i in range(TRAINED_TILES, len(dataset)) if is_held_out(dataset.sample_params(i).grid_cell)]
     return dataset, indices[:count]
 
