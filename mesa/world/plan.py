@@ -23,6 +23,9 @@ from mesa.world.prompts import PromptMap, make_prompt_map
 MAX_WINDOW_BATCH = 64
 DETERMINISTIC_SAMPLERS = ("ddim", "dpm++", "euler", "unipc")
 MOSAIC_BYTES_PER_PIXEL = 80
+ALLOCATOR_MARGIN = 1.5
+"""Factor over the summed buffers: allocator slack and temporaries. Measured (benchmarks/bench_world.py
+--section scaling, mesa-tiny): RSS growth 145 MB for a 3 x 3 world whose buffers sum to 126 MB."""
 """Per output pixel: colour, elevation and weight accumulators (float32), the weight total and
 blended base/relief fields (float64), the uint8/float32 results and an extension's known copies."""
 
@@ -111,4 +114,4 @@ def world_bytes(pipe, layout: WorldLayout, window_batch: int, guidance: bool) ->
     decoding = vae_decode_bytes(pipe.vae, 2 * window_batch, tile_px, tile_px) + decoded
     mosaic = MOSAIC_BYTES_PER_PIXEL * float(np.prod(layout.pixel_shape))
     window_levels = windows * tile_px * tile_px * 4  # each window's decoded elevation, kept for the level fit
-    return canvas + window_weights + text + max(denoising, decoding) + mosaic + window_levels
+    return ALLOCATOR_MARGIN * (canvas + window_weights + text + max(denoising, decoding) + mosaic + window_levels)
