@@ -1,0 +1,74 @@
+"""The bundled model on the prompts the app composes: all four parts (biome, landform, country, month).
+
+The scorecard's own prompt cases and measures (`mesa.evaluation`), two seeds per prompt at the
+default settings. Thresholds sit below what today's mesa-tiny gives (in brackets, from
+docs/evaluation.md "Today's model") and above what a prompt-blind model gives (ratios ~1,
+differences ~0). Issue 11's target for a retrained model - "mountains" at least 3x the relief of
+"plains" for 12 of 15 biomes - is not met yet: that test is a strict xfail, so it fails (and
+must become a plain test) the day a model meets it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from mesa.evaluation.adherence import BIOMES_TARGET, MEASURES, RELIEF_RATIO_TARGET, measure
+from mesa.evaluation.prompt_cases import LANDFORM_ORDER, landform_cases
+from mesa.evaluation.sheets import SHEET_BIOMES
+from mesa.prompts import build_prompt
+
+SEEDS = [0, 1]
+RELIEF, GREENNESS, SNOW = (MEASURES.index(name) for name in ("relief_m", "greenness", "snow_cover"))
+RAINFOREST, DESERT, ROCK_AND_ICE = 1, 13, 15
+
+
+@pytest.fixture(scope="module")
+def measured(tiny_model_pipeline, default_settings):
+    """Memoised (biome id, landform) -> (seeds, measures) over four-part prompts."""
+    cache: dict[tuple[int, str], np.ndarray] = {}
+    cases = {(case.biome_id, case.parts.landform): case for case in landform_cases(("full",))}
+
+    def get(biome_id: int, landform: str) -> np.ndarray:
+        if (biome_id, landform) not in cache:
+            parts = cases[(biome_id, landform)].parts
+            assert all((parts.biome, parts.landform, parts.country, parts.month))  # the four parts the app composes
+            prompt = build_prompt(parts)
+            terrains = tiny_model_pipeline(prompt, seeds=SEEDS, steps=default_settings.steps,
+                                           guidance=default_settings.guidance, sampler=default_settings.sampler)
+            cache[(biome_id, landform)] = np.stack([measure(t) for t in terrains])
+        return cache[(biome_id, landform)]
+
+    return get
+
+
+def relief(measured, biome_id: int, landform: str) -> float:
+    return float(measured(biome_id, landform)[:, RELIEF].mean())
+
+
+@pytest.mark.parametrize("biome_id", SHEET_BIOMES)
+def test_relief_rises_from_plains_to_high_mountains(measured, biome_id):
+    reliefs = [relief(measured, biome_id, landform) for landform in LANDFORM_ORDER]
+    assert reliefs[2] >= 1.15 * reliefs[0]  # mountains / plains [1.28 - 9.7]
+    assert reliefs[3] >= 1.3 * reliefs[0]  # high mountains / plains [1.4 - 7.6]
+
+
+def test_rainforests_are_greener_than_deserts_whatever_the_landform(measured):
+    differences = np.concatenate([measured(RAINFOREST, landform)[:, GREENNESS] - measured(DESERT, landform)[:, GREENNESS]
+                                  for landform in LANDFORM_ORDER])
+    assert differences.mean() >= 0.07  # [0.14]
+    assert np.mean(differences > 0) >= 0.75  # [1.0]
+
+
+def test_rock_and_ice_is_snowier_than_rainforests_whatever_the_landform(measured):
+    differences = np.concatenate([measured(ROCK_AND_ICE, landform)[:, SNOW] - measured(RAINFOREST, landform)[:, SNOW]
+                                  for landform in LANDFORM_ORDER])
+    assert differences.mean() >= 0.35  # [0.70]
+    assert np.mean(differences > 0) >= 0.75  # [1.0]
+
+
+@pytest.mark.xfail(strict=True, raises=AssertionError, reason="issue 11's target for mesa-tiny v2; today's model: 1 of 5 sheet biomes")
+def test_mountains_have_three_times_the_relief_of_plains_for_most_biomes(measured):
+    biome_ids = sorted({case.biome_id for case in landform_cases(("full",))})
+    holds = [relief(measured, b, "mountains") >= RELIEF_RATIO_TARGET * relief(measured, b, "plains") for b in biome_ids]
+    assert sum(holds) >= BIOMES_TARGET
