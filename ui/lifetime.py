@@ -27,6 +27,7 @@ logger = logging.getLogger(__name__)
 DEFAULT_IDLE_LIMIT_S = 3600.0  # an hour without any click, as Gradio keeps a closed tab's state
 DEFAULT_MAX_SESSIONS = 100
 SWEEP_INTERVAL_BOUNDS_S = (1.0, 60.0)
+SHUTDOWN_WAIT_S = 10.0  # how long close_all waits for cancelled runs to reach their next step
 
 
 class SessionRegistry:
@@ -123,11 +124,18 @@ class SessionRegistry:
             remove_old_files(self.cache_dir, self.idle_limit_s)
         return len(closed)
 
-    def close_all(self, reason: str = "the app shut down") -> None:
-        """Stop the sweep, cancel every run and delete every session's files."""
+    def close_all(self, reason: str = "the app shut down", wait_s: float = SHUTDOWN_WAIT_S) -> None:
+        """Stop the sweep, cancel every run, wait up to `wait_s` for the runs to stop (a torch
+        thread still computing while the interpreter exits can abort the process), then delete
+        every session's files."""
         self.stop_sweeping()
         with self._lock:
             sessions, self._sessions = self._sessions, []
+        for session in sessions:
+            session.cancel.set()
+        deadline = time.monotonic() + wait_s
+        while any(session.busy for session in sessions) and time.monotonic() < deadline:
+            time.sleep(0.05)
         for session in sessions:
             session.close(reason)
 

@@ -124,6 +124,11 @@ class Session:
     def closed(self) -> bool:
         return self.closed_reason is not None
 
+    @property
+    def busy(self) -> bool:
+        """True while a run or an export holds the session (`use`)."""
+        return self._busy > 0
+
     def touch(self) -> None:
         """Mark the session as used now (every callback that reads it calls this)."""
         self.last_used_s = self.clock()

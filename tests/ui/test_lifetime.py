@@ -124,6 +124,29 @@ def test_close_all_cancels_runs_and_deletes_everything(registry):
     assert len(registry) == 0
 
 
+def test_close_all_waits_for_a_cancelled_run_before_deleting_its_files(registry):
+    """A run still computing when the interpreter exits can abort the app (exit -6): shutdown
+    cancels, waits for the run to reach its next step, then deletes."""
+    import threading
+
+    session = with_a_file(registry.resume(None))
+    entered, seen = threading.Event(), {}
+
+    def run():
+        with session.use():
+            entered.set()
+            session.cancel.wait()
+            time.sleep(0.2)  # the rest of the step
+            seen["folder_at_end_of_run"] = session.folder.exists()
+
+    worker = threading.Thread(target=run)
+    worker.start()
+    entered.wait()
+    registry.close_all()
+    assert not worker.is_alive() and seen["folder_at_end_of_run"]
+    assert session.closed and not session.folder.exists()
+
+
 def test_sweeping_thread_starts_and_stops(registry):
     registry.start_sweeping()
     registry.stop_sweeping()
