@@ -163,11 +163,20 @@ def _cancel_a_long_run(page) -> None:
 
 
 def _set_number(page, elem_id: str, value: int) -> None:
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
     box = page.locator(f"#{elem_id} input[type=number]") if elem_id != "seed" else page.locator("#seed input")
-    box.fill(str(value))
-    box.press("Enter")
-    box.blur()  # Gradio commits a number box on blur as well; without it a quick Generate can read the old value
-    page.wait_for_function("([el, v]) => el.value === v", arg=[box.element_handle(), str(value)])
+    for attempt in range(3):  # a page still applying its load event can put the old value back once
+        box.fill(str(value))
+        box.press("Enter")
+        box.blur()  # Gradio commits a number box on blur as well; without it a quick Generate can read the old value
+        try:
+            page.wait_for_function("([el, v]) => el.value === v", arg=[box.element_handle(), str(value)],
+                                   timeout=10_000)
+            return
+        except PlaywrightTimeout:
+            if attempt == 2:
+                raise
 
 
 def test_two_users_queue_and_keep_their_own_results(app_url, browser):
