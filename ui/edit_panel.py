@@ -22,10 +22,9 @@ from mesa.errors import UserError
 from mesa.export.readers import inspect_elevation, read_elevation
 from mesa.limits import check_memory
 from mesa.pipeline import GenerationCancelled, StepProgress
-from mesa.preview import shaded_relief
 from mesa.validation import check_number, check_positive
 from ui.compose import check_prompt
-from ui.generate import gallery_items, make_request, open_session
+from ui.generate import gallery_items, keep_results, make_request, open_session
 from ui.lifetime import SessionRegistry
 from ui.session import Session
 from ui.shading import upscale_nearest
@@ -142,9 +141,7 @@ def run_edit(pipe, mode: str, prompt: object, composed_prompt: object, seed, num
         with session.use():
             terrains = _controlled(pipe, mode, request, sampling, strength, upload, min_m, max_m, meters_per_pixel,
                                    sketch, mask, source)
-            if not all(np.isfinite(t.elevation_m).all() for t in terrains):
-                raise UserError("the model returned heights that are not finite numbers; nothing was added")
-            results = [session.add(t, shaded_relief(t.elevation_m, t.meters_per_pixel)) for t in terrains]
+            results = keep_results(session, terrains)
     except UserError as error:
         return previous, f"Not edited: {error}", session
     except GenerationCancelled as error:
@@ -152,8 +149,6 @@ def run_edit(pipe, mode: str, prompt: object, composed_prompt: object, seed, num
     except Exception as error:  # a model failure must not take the page down
         logger.exception("edit failed")
         return previous, f"Error: the edit failed: {type(error).__name__}: {error}. The app is still running.", session
-    session.latest = [r.number for r in results]
-    session.selected = results[0].number
     seeds = ", ".join(str(s) for s in request.seeds)
     status = (f"Done: {MODES[mode].split(' (')[0].lower()} -> {len(results)} result(s) from seed(s) {seeds}, "
               f"#{results[0].number} onwards in the history. They are in the gallery, inspector and downloads.")

@@ -122,6 +122,17 @@ def _tile(result: Result) -> np.ndarray:
     return upscale_nearest(tile, GALLERY_TILE_PX)
 
 
+def keep_results(session: Session, terrains: list) -> list[Result]:
+    """Add a run's terrains to the session's history as its latest run, the first one selected;
+    UserError (nothing added) when any height is not a finite number."""
+    if not all(np.isfinite(t.elevation_m).all() for t in terrains):
+        raise UserError("the model returned heights that are not finite numbers; nothing was added")
+    results = [session.add(t, shaded_relief(t.elevation_m, t.meters_per_pixel)) for t in terrains]
+    session.latest = [r.number for r in results]
+    session.selected = results[0].number
+    return results
+
+
 def open_session(session: Session | None, sessions: SessionRegistry | None) -> Session:
     """The caller's live session (marked as used), or a new one (registered when `sessions` is given)."""
     if sessions is not None:
@@ -182,9 +193,7 @@ def generate(pipe, prompt: str, seed, num_seeds, steps, guidance, sampler, resol
                             sampler=request.sampler, height=request.resolution, width=request.resolution,
                             callback=_progress_callback(progress, len(request.seeds)), cancel=session.cancel,
                             relief_m=request.relief_m)
-            if not all(np.isfinite(t.elevation_m).all() for t in terrains):
-                raise UserError("the model returned heights that are not finite numbers; nothing was added")
-            results = [session.add(t, shaded_relief(t.elevation_m, t.meters_per_pixel)) for t in terrains]
+            results = keep_results(session, terrains)
     except UserError as error:
         return previous, f"{expired}Not generated: {error}", session
     except GenerationCancelled as error:
@@ -194,8 +203,6 @@ def generate(pipe, prompt: str, seed, num_seeds, steps, guidance, sampler, resol
         return previous, f"Error: the model failed: {type(error).__name__}: {error}. The app is still running.", session
     finally:
         session.running = False
-    session.latest = [r.number for r in results]
-    session.selected = results[0].number
     done = _done_message(results, request) + _truncation_note(pipe, request.prompt)
     return gallery_items(session, results), expired + done, session
 

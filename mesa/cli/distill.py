@@ -14,7 +14,7 @@ from __future__ import annotations
 import argparse
 import logging
 
-from mesa.cli.train import FLAGS as TRAIN_FLAGS
+from mesa.cli.train import RUN_FLAGS
 from mesa.cli.train import add_arguments as add_training_arguments
 from mesa.cli.train import config_from_args
 
@@ -24,9 +24,7 @@ FLAGS = {
     "--student": ("student", str, "lora (adapters on the teacher, a small file; default) or full (every UNet weight)"),
     "--guidance": ("guidance", float, "teacher guidance folded into the student (default: the teacher's)"),
     "--steps": ("sampling_steps", int, "the student's default sampling steps, 1-8 (default 4)"),
-    **{flag: TRAIN_FLAGS[flag] for flag in ("--data", "--data-dir", "--s2l2a", "--dem", "--s2l1c", "--resolution",
-                                             "--batch-size", "--learning-rate", "--max-steps", "--seed",
-                                             "--checkpoint-every", "--output-dir")},
+    **RUN_FLAGS,
 }
 
 

@@ -34,6 +34,10 @@ FLAGS = {
     "--checkpoint-every": ("checkpoint_every", int, "steps between checkpoints"),
     "--output-dir": ("output_dir", str, "run folder: checkpoints/, metrics.jsonl, validation/, model/"),
 }
+RUN_FLAGS = {flag: FLAGS[flag] for flag in ("--data", "--data-dir", "--s2l2a", "--dem", "--s2l1c", "--resolution",
+                                            "--batch-size", "--learning-rate", "--max-steps", "--seed",
+                                            "--checkpoint-every", "--output-dir")}
+"""The data and run flags every trainer shares (train-vae and distill add their own model flags)."""
 
 
 def add_arguments(parser: argparse.ArgumentParser, flags: dict = FLAGS, config_name: str = "TrainConfig") -> None:

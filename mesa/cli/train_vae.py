@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import logging
 
-from mesa.cli.train import FLAGS as TRAIN_FLAGS
+from mesa.cli.train import RUN_FLAGS
 from mesa.cli.train import add_arguments as add_train_arguments
 from mesa.cli.train import config_from_args
 from mesa.training.config import VaeTrainConfig
@@ -18,9 +18,7 @@ from mesa.training.config import VaeTrainConfig
 FLAGS = {
     "--vae-config": ("vae_config", str, "AutoencoderKL config JSON: train from scratch"),
     "--pretrained": ("pretrained", str, "folder with an AutoencoderKL (or with vae/): fine-tune it"),
-    **{flag: TRAIN_FLAGS[flag] for flag in ("--data", "--data-dir", "--s2l2a", "--dem", "--s2l1c", "--resolution",
-                                             "--batch-size", "--learning-rate", "--max-steps", "--seed",
-                                             "--checkpoint-every", "--output-dir")},
+    **RUN_FLAGS,
 }
 
 

@@ -12,3 +12,13 @@ def one_torch_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(previous)
+
+
+@pytest.fixture
+def session(tmp_path):
+    """An empty `ui.session.Session` whose files live in tmp_path, closed afterwards."""
+    from ui.session import Session
+
+    session = Session.create(tmp_path)
+    yield session
+    session.close()

@@ -7,16 +7,8 @@ from PIL import Image
 from mesa.errors import UserError
 from ui.edit_panel import editor_mask, mask_background, read_heightmap, run_edit
 from ui.generate import generate
-from ui.session import Session
 
 PROMPT = "A Sentinel-2 image of hills in May"
-
-
-@pytest.fixture
-def session(tmp_path):
-    session = Session.create(tmp_path)
-    yield session
-    session.close()
 
 
 def edit(pipe, session, mode, *, prompt="", composed=PROMPT, seed=11, num_seeds=1, strength=0.5, upload=None,

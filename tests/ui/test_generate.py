@@ -18,13 +18,6 @@ def run(pipe, session, *, prompt=PROMPT, seed=5, num_seeds=3, steps=2, resolutio
     return generate(pipe, prompt, seed, num_seeds, steps, 7.5, "ddim", resolution, relief, session, progress=progress)
 
 
-@pytest.fixture
-def session(tmp_path):
-    session = Session.create(tmp_path)
-    yield session
-    session.close()
-
-
 def test_seeds_and_variations():
     assert seeds_for(7, 3) == [7, 8, 9]
     assert 0 <= random_seed() <= 2**32 - 1

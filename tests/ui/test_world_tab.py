@@ -8,7 +8,6 @@ import pytest
 from PIL import Image
 
 from mesa.errors import UserError
-from ui.session import Session
 from ui.world_tab import (
     WorldState,
     check_grid,
@@ -20,13 +19,6 @@ from ui.world_tab import (
 )
 
 PROMPT = "A Sentinel-2 image of hills in May"
-
-
-@pytest.fixture
-def session(tmp_path):
-    session = Session.create(tmp_path)
-    yield session
-    session.close()
 
 
 def run(pipe, session, state=None, *, prompt=PROMPT, cells="", seed=3, columns=2, rows=1, overlap=0.5, steps=2,
