@@ -23,6 +23,13 @@ MONTHS = (
 )  # fmt: skip
 RELIEF_SPREAD = 0.25
 """Log-normal sigma of a sample's relief around its landform's typical relief_m."""
+OTHER_LANDFORM_SHARE = 0.4
+"""Share of a biome's samples drawn with a landform outside its typical ones (uniformly among them).
+
+The app composes any biome with any landform, and a model only learns to keep "mountains" rough
+and "plains" flat for a biome it has seen with both, so every biome x landform pair occurs. The
+typical landforms keep the rest (60 %), so a prompt naming only the biome still gets its usual
+relief."""
 
 N, S = "north", "south"
 
@@ -33,8 +40,11 @@ class BiomeSetting:
 
     Attributes:
         countries: (country, hemisphere) pairs a caption may name.
-        landforms: landform names (assets/vocab/landforms.json) the biome is drawn with.
-        min_base_m: lowest base elevation, metres (montane biomes sit high).
+        landforms: the landforms (names of assets/vocab/landforms.json) where the biome is typical;
+            it is drawn with these for 1 - OTHER_LANDFORM_SHARE of its samples, with any other
+            landform for the rest.
+        min_base_m: lowest base elevation, metres (montane biomes sit high: their plains are
+            high plains, as the Altiplano's).
     """
 
     countries: tuple[tuple[str, str], ...]
@@ -125,6 +135,15 @@ def landform_relief(vocab_dir: Path = VOCAB_DIR) -> dict[str, tuple[float, float
     return {entry["name"]: (float(entry["relief_m"]), float(entry["base_m"])) for entry in landforms}
 
 
+def draw_landform(setting: BiomeSetting, rng: np.random.Generator) -> str:
+    """A landform for a sample of the biome: one of its typical landforms, or with probability
+    OTHER_LANDFORM_SHARE one of the others (every name of assets/vocab/landforms.json)."""
+    others = [name for name in landform_relief() if name not in setting.landforms]
+    if others and rng.random() < OTHER_LANDFORM_SHARE:
+        return str(rng.choice(others))
+    return str(rng.choice(setting.landforms))
+
+
 def sample_params(seed: int, index: int) -> SyntheticParams:
     """Draw the parameters of sample `index` of the synthetic set with `seed` (both >= 0)."""
     if seed < 0 or index < 0:
@@ -132,7 +151,7 @@ def sample_params(seed: int, index: int) -> SyntheticParams:
     rng = np.random.default_rng([seed, index, STREAM_PARAMS])
     biome_id = int(rng.choice(sorted(BIOME_SETTINGS)))
     setting = BIOME_SETTINGS[biome_id]
-    landform = str(rng.choice(setting.landforms))
+    landform = draw_landform(setting, rng)
     country, hemisphere = setting.countries[int(rng.integers(len(setting.countries)))]
     typical_relief_m, typical_base_m = landform_relief()[landform]
     relief_m = typical_relief_m * float(np.exp(rng.normal(0.0, RELIEF_SPREAD)))
