@@ -27,8 +27,7 @@ For real terrain use the published MESA weights: `hf download NewtNewt/MESA`, th
 ## Components
 - tokenizer: CLIP BPE (vocab.json + merges.txt), {vocab_size} tokens; every word of the prompt
   vocabulary is one token, so every prompt fits in 77 tokens.
-- text_encoder: CLIPTextModel, hidden size {text_hidden}, {text_layers} layers, random weights
-  from the recipe seed, frozen during training.
+- text_encoder: CLIPTextModel, hidden size {text_hidden}, {text_layers} layers, {text_training}.
 - vae: AutoencoderKL, factor {vae_factor} ({native} px -> {latent} x {latent} latents), trained
   with `python -m mesa train-vae`; scaling factor {scaling:.4f}.
 - unet: UNetDEMConditionModel, block channels {unet_channels}, trained with `python -m mesa train`.
@@ -48,6 +47,12 @@ VAE: {vae_steps} steps, final reconstruction loss {vae_loss:.4f} ({vae_minutes:.
 ## Quality
 {quality}
 """
+
+
+TEXT_TRAINING = {
+    False: "random weights from the recipe seed, frozen during training",
+    True: "initialised from the recipe seed and trained jointly with the UNet",
+}
 
 
 def summarise_quality(quality: dict | None) -> str:
@@ -96,8 +101,10 @@ def write_model_card(model_dir: str | Path) -> Path:
     configs = model_dir / "training" / "configs"
     unet_seconds = training_seconds(unet_metrics, read_json(configs / "train.json")["batch_size"])
     vae_seconds = training_seconds(vae_metrics, read_json(configs / "vae_train.json")["batch_size"])
+    trained_text = bool(read_json(configs / "train.json").get("train_text_encoder", False))
     card = CARD.format(
         size_mb=size, vocab_size=len(vocab), text_hidden=text["hidden_size"], text_layers=text["num_hidden_layers"],
+        text_training=TEXT_TRAINING[trained_text],
         vae_factor=factor, native=native, latent=unet["sample_size"], scaling=vae["scaling_factor"],
         unet_channels=unet["block_out_channels"], min_m=elevation["min_m"], max_m=elevation["max_m"],
         mpp=elevation["meters_per_pixel"], extent_km=native * elevation["meters_per_pixel"] / 1000,
