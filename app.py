@@ -94,6 +94,7 @@ def _serve(args: argparse.Namespace, root) -> int:
 
     from mesa.pipeline.model_choice import load_model
     from ui.banner import banner
+    from ui.fast_preview import load_preview
     from ui.layout import Settings, build_app
     from ui.lifetime import SessionRegistry
     from ui.style import CSS, FONT_DIR
@@ -111,7 +112,7 @@ def _serve(args: argparse.Namespace, root) -> int:
     defaults = choice.pipe.defaults if choice.pipe is not None else SamplingDefaults()
     settings = Settings(steps=args.steps or defaults.steps, guidance=defaults.guidance,
                         sampler=args.sampler or defaults.sampler)
-    demo = build_app(choice.pipe, banner(choice), sessions, settings)
+    demo = build_app(choice.pipe, banner(choice), sessions, settings, preview=load_preview(choice.pipe))
     sessions.start_sweeping()
     try:
         demo.launch(server_name=args.host, server_port=args.port, share=False, allowed_paths=[str(root)], css=CSS,

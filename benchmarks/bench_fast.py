@@ -7,7 +7,11 @@
    student at its defaults (lcm, 4 steps, guidance folded in), text to decoded terrain, one seed,
    in this process, this machine's threads: median seconds per terrain over --repeats, UNet
    evaluations per terrain (counted by a hook on the UNet) and the ratio.
-2. GPU (only when CUDA is present; it says so when not): the full-size MESA UNet (SD 2.1 768-v
+2. App (always): the page's Generate callback from the click to the gallery's tiles (sampling,
+   the session's files, the gallery images), at the app's default 4 variations of a four-part
+   prompt, full settings against the "Fast preview" box (`ui.fast_preview`: the student when
+   there is one, else the teacher at 8 steps), in this process: median seconds over --repeats.
+3. GPU (only when CUDA is present; it says so when not): the full-size MESA UNet (SD 2.1 768-v
    config; random weights: the cost does not depend on them) in the pipeline's one denoising
    loop at --gpu-size px, 50 guided steps (100 evaluations) against 4 student steps (4
    evaluations), for fp32 / bf16 / fp16, SDPA attention against the classic attention processor,
@@ -120,6 +124,41 @@ def gpu_section(size: int, seed_counts: list[int]) -> None:
         torch.cuda.empty_cache()
 
 
+def app_section(teacher_name: str, repeats: int) -> None:
+    """Click to first result in the app's Generate callback, full settings vs the fast preview."""
+    import tempfile
+
+    from ui import layout
+    from ui.fast_preview import load_preview
+    from ui.lifetime import SessionRegistry
+
+    teacher = TerrainPipeline.from_pretrained(teacher_name)
+    preview = load_preview(teacher)
+    parts = ("conifer forests", "mountains", "Canada", "July", "", True)
+    d = teacher.defaults
+    print(f"App, Generate click to gallery, 4 variations, {torch.get_num_threads()} threads, median of {repeats}:")
+    print(f"  fast preview runs: {preview.label}")
+    with tempfile.TemporaryDirectory() as folder:
+        sessions = SessionRegistry(folder)
+        try:
+            rows = {}
+            for label, fast in (("full settings", False), ("fast preview", True)):
+                session, times = None, []
+                for repeat in range(repeats + 1):  # the first is a warm-up
+                    started = time.perf_counter()
+                    _, status, session = layout._generate(teacher, preview, sessions, *parts, repeat, 4, d.steps,
+                                                          d.guidance, d.sampler, teacher.native_size, 0, fast, session,
+                                                          progress=None)
+                    times.append(time.perf_counter() - started)
+                    if not status.startswith("Done"):
+                        raise RuntimeError(status)
+                rows[label] = float(np.median(times[1:]))
+                print(f"  {label:14} {rows[label]:8.2f} s")
+            print(f"  speed-up {rows['full settings'] / rows['fast preview']:.1f}x")
+        finally:
+            sessions.close_all()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--teacher", default="mesa-tiny")
@@ -128,10 +167,13 @@ def main() -> int:
     parser.add_argument("--gpu-size", type=int, default=768)
     parser.add_argument("--gpu-seeds", type=int, nargs="+", default=[1, 4, 8])
     parser.add_argument("--skip-cpu", action="store_true", help="only the GPU section")
+    parser.add_argument("--skip-app", action="store_true", help="without the app section")
     args = parser.parse_args()
     logging.disable(logging.WARNING)
     if not args.skip_cpu:
         cpu_section(args.teacher, args.student, args.repeats)
+    if not args.skip_app and not args.skip_cpu:
+        app_section(args.teacher, args.repeats)
     gpu_section(args.gpu_size, args.gpu_seeds)
     return 0
 

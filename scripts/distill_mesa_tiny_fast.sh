@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Distil the bundled mesa-tiny into its 4-step student and write it to assets/models/mesa-tiny-fast/.
 #
-#   bash scripts/distill_mesa_tiny_fast.sh [--set KEY=VALUE ...]     (about 40 minutes on a 2-core CPU)
+#   bash scripts/distill_mesa_tiny_fast.sh [--set KEY=VALUE ...]     (about 30 minutes on a quiet 2-core CPU)
 #
-# Runs `python -m mesa distill --config configs/distill_mesa_tiny_fast.json` into runs/mesa_tiny_fast/
+# Prepares the recipe's tiles when missing, runs `python -m mesa distill --config configs/distill_mesa_tiny_fast.json` into runs/mesa_tiny_fast/
 # (run the same command again to resume from its last checkpoint), then copies the exported student
 # folder into assets/models/. See docs/fast.md.
 set -euo pipefail
@@ -11,6 +11,7 @@ cd "$(dirname "$0")/.."
 PYTHON="${PYTHON:-.venv/bin/python}"
 export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-PASSIVE}"  # see scripts/train_mesa_tiny.sh
 RUN=runs/mesa_tiny_fast
+"$PYTHON" -m recipes.mesa_tiny.recipe --tiles-only  # runs/mesa_tiny/tiles, the recipe's own (skipped when there)
 resume=()
 if [ -d "$RUN/checkpoints" ]; then resume=(--resume latest); fi
 "$PYTHON" -m mesa distill --config configs/distill_mesa_tiny_fast.json --output-dir "$RUN" "${resume[@]}" "$@"

@@ -12,7 +12,7 @@ from functools import partial
 import gradio as gr
 
 from mesa.pipeline.samplers import SAMPLERS
-from ui import compose, generate, inspector, page_session, panel_layout
+from ui import compose, fast_preview, generate, inspector, page_session, panel_layout
 from ui.downloads import DEFAULT_TRIANGLES, ENGINE_LABELS, MAX_TRIANGLES, MIN_TRIANGLES
 from ui.engine_settings import COPY_SCRIPT
 from ui.lifetime import SessionRegistry
@@ -32,9 +32,11 @@ class Settings:
     sampler: str = "ddim"
 
 
-def build_app(pipe, banner: str, sessions: SessionRegistry, settings: Settings | None = None) -> gr.Blocks:
+def build_app(pipe, banner: str, sessions: SessionRegistry, settings: Settings | None = None,
+              preview: fast_preview.PreviewModel | None = None) -> gr.Blocks:
     """The Blocks app for `pipe` (None: no model, the banner explains). Sessions come from `sessions`;
-    Gradio's cached copies of outputs are deleted once they are older than the session idle limit."""
+    Gradio's cached copies of outputs are deleted once they are older than the session idle limit.
+    `preview` is what the "Fast preview" box runs (`fast_preview.load_preview`; None: no box)."""
     settings = settings or Settings()
     vocabulary, vocab_source = dropdown_vocabulary(pipe.components.model_dir if pipe is not None else None)
     cache_lifetime = (max(1, round(sessions.sweep_interval_s)), max(1, round(sessions.idle_limit_s)))
@@ -47,17 +49,18 @@ def build_app(pipe, banner: str, sessions: SessionRegistry, settings: Settings |
             with gr.Tab("Generate", elem_id="generate-tab"):
                 with gr.Row(equal_height=False):
                     with gr.Column(scale=2, min_width=340):
-                        c = _compose_panel(vocabulary, vocab_source, settings, generate.resolution_choices(pipe), pipe)
+                        c = _compose_panel(vocabulary, vocab_source, settings, generate.resolution_choices(pipe), pipe,
+                                          preview)
                     with gr.Column(scale=3):
                         r = _results_panel()
                 with gr.Accordion("Session history and side-by-side comparison", open=False):
                     h = _history_panel()
                 _wire_compose(demo, c, pipe)
-                hooks = _wire_results(c, r, h, session, sessions, pipe)
+                hooks = _wire_results(c, r, h, session, sessions, pipe, preview)
                 _wire_page(demo, c, r, h, session, token, sessions)
                 panel_layout.mount_edit_and_finish(pipe, sessions, hooks, panel_layout.GenerateControls(
                     c.prompt_inputs, c.seed, c.num_seeds, c.steps, c.guidance, c.sampler, r.engine, c.exaggeration,
-                    c.triangles, r.gallery))
+                    c.triangles, r.gallery, c.fast), preview)
             with gr.Tab("World", elem_id="world-tab"):
                 panel_layout.mount_world_tab(pipe, sessions, hooks, settings.steps)
     demo.queue(default_concurrency_limit=4)
@@ -174,7 +177,7 @@ def _wire_page(demo: gr.Blocks, c: "_ComposePanel", r: "_ResultsPanel", h: "_His
 
 
 def _wire_results(c: "_ComposePanel", r: _ResultsPanel, h: _HistoryPanel, session: gr.State,
-                  sessions: SessionRegistry, pipe) -> panel_layout.PageHooks:
+                  sessions: SessionRegistry, pipe, preview: fast_preview.PreviewModel | None) -> panel_layout.PageHooks:
     """Generate (one model slot), cancel, and the inspector chain: 2D now, then files + GLB, then the render.
     Returns what the World tab and the Edit / Finish panels share with it."""
     view_inputs = [session, r.overlay, c.exaggeration]
@@ -188,13 +191,14 @@ def _wire_results(c: "_ComposePanel", r: _ResultsPanel, h: _HistoryPanel, sessio
         export.then(inspector.render_3d, [session, c.exaggeration], [r.render_view, r.render_note],
                     concurrency_id="render", concurrency_limit=1)
 
-    def arm_run(state, num_seeds, steps, request: gr.Request):
+    def arm_run(state, num_seeds, steps, fast, request: gr.Request):
+        steps = fast_preview.choose(pipe, preview, fast, steps, None, None)[1]
         return page_session.run_started(state, num_seeds, steps, sessions, getattr(request, "session_hash", None))
 
-    run = c.generate.click(arm_run, [session, c.num_seeds, c.steps], [session, c.generate, c.cancel, c.status],
+    run = c.generate.click(arm_run, [session, c.num_seeds, c.steps, c.fast], [session, c.generate, c.cancel, c.status],
                            queue=False, api_name="arm_run", show_progress="hidden").then(
-        partial(_generate, pipe, sessions), [*c.prompt_inputs, c.seed, c.num_seeds, c.steps, c.guidance, c.sampler,
-                                         c.resolution, c.relief, session],
+        partial(_generate, pipe, preview, sessions), [*c.prompt_inputs, c.seed, c.num_seeds, c.steps, c.guidance,
+                                                  c.sampler, c.resolution, c.relief, c.fast, session],
         [r.gallery, c.status, session], concurrency_id="model", concurrency_limit=1, api_name="generate",
         show_progress_on=[r.gallery])
     run = run.then(page_session.run_ended, None, [c.generate, c.cancel], queue=False)
@@ -244,6 +248,7 @@ class _ComposePanel:
     generate: gr.Button
     cancel: gr.Button
     status: gr.Markdown
+    fast: gr.Checkbox
 
     @property
     def prompt_inputs(self) -> list:
@@ -251,7 +256,8 @@ class _ComposePanel:
         return [self.biome, self.landform, self.country, self.month, self.prompt, self.prefix]
 
 
-def _compose_panel(vocabulary, vocab_source: str, settings: Settings, resolutions: list[int], pipe) -> _ComposePanel:
+def _compose_panel(vocabulary, vocab_source: str, settings: Settings, resolutions: list[int], pipe,
+                   fast_model: fast_preview.PreviewModel | None) -> _ComposePanel:
     gr.Markdown(f"### Prompt\nParts come from the {vocab_source}; *(none)* leaves a part out.")
     with gr.Row():
         biome = gr.Dropdown(with_none(vocabulary.biomes), value=NONE_CHOICE, label="Biome", elem_id="biome")
@@ -274,6 +280,8 @@ def _compose_panel(vocabulary, vocab_source: str, settings: Settings, resolution
         generate_button = gr.Button(page_session.GENERATE_LABEL, variant="primary", elem_id="generate",
                                     interactive=pipe is not None)
         cancel = gr.Button("Cancel", variant="secondary", elem_id="cancel", interactive=False)
+    fast = gr.Checkbox(False, label=fast_model.label if fast_model else "Fast preview", elem_id="fast-preview",
+                       visible=fast_model is not None)
     status = gr.Markdown(elem_id="status")
     with gr.Accordion("Advanced", open=False):
         steps = gr.Slider(*generate.STEPS_RANGE, value=settings.steps, step=1, label="Denoising steps",
@@ -294,7 +302,8 @@ def _compose_panel(vocabulary, vocab_source: str, settings: Settings, resolution
     if examples:
         gr.Examples(examples, [biome, landform, country, month, prompt], label="Example prompts (click to fill)")
     return _ComposePanel(biome, landform, country, month, prompt, prefix, preview, seed, randomise, num_seeds, steps,
-                         guidance, sampler, resolution, relief, exaggeration, triangles, generate_button, cancel, status)
+                         guidance, sampler, resolution, relief, exaggeration, triangles, generate_button, cancel, status,
+                         fast)
 
 
 def _preview(pipe, biome, landform, country, month, free_text, use_prefix):
@@ -305,10 +314,12 @@ def _preview(pipe, biome, landform, country, month, free_text, use_prefix):
     return gr.update(value=prompt, info=note), gr.update(info=compose.relief_hint(prompt, pipe.checkpoint_elevation))
 
 
-def _generate(pipe, sessions, biome, landform, country, month, free_text, use_prefix, seed, num_seeds, steps, guidance,
-              sampler, resolution, relief, session, progress=gr.Progress()):
-    """The run composes the prompt from the parts itself (the preview box may lag behind)."""
+def _generate(pipe, preview, sessions, biome, landform, country, month, free_text, use_prefix, seed, num_seeds, steps,
+              guidance, sampler, resolution, relief, fast, session, progress=gr.Progress()):
+    """The run composes the prompt from the parts itself (the preview box may lag behind); a ticked
+    "Fast preview" runs the preview model at its settings instead of the Advanced ones."""
     prompt = compose.compose_prompt(biome, landform, country, month, free_text, use_prefix)
+    pipe, steps, guidance, sampler = fast_preview.choose(pipe, preview, fast, steps, guidance, sampler)
     return generate.generate(pipe, prompt, seed, num_seeds, steps, guidance, sampler, resolution, relief, session,
                              progress=progress, sessions=sessions)
 

@@ -12,7 +12,7 @@ from functools import partial
 import gradio as gr
 
 from mesa.finishing import MASKS
-from ui import compose, edit_panel, finish_panel, world_tab
+from ui import compose, edit_panel, fast_preview, finish_panel, world_tab
 from ui.downloads import ENGINE_LABELS
 from ui.generate import MAX_UI_SEED, STEPS_RANGE, cancel_run
 from ui.lifetime import SessionRegistry
@@ -127,20 +127,23 @@ class GenerateControls:
     exaggeration: gr.Slider
     triangles: gr.Number
     gallery: gr.Gallery
+    fast: gr.Checkbox
 
 
-def mount_edit_and_finish(pipe, sessions: SessionRegistry, hooks: PageHooks, controls: GenerateControls) -> None:
-    """The Edit and Finish accordions (below the history) and their wiring."""
+def mount_edit_and_finish(pipe, sessions: SessionRegistry, hooks: PageHooks, controls: GenerateControls,
+                          preview=None) -> None:
+    """The Edit and Finish accordions (below the history) and their wiring; the Edit panel follows the
+    Generate panel's "Fast preview" box (`ui.fast_preview`)."""
     with gr.Accordion("Edit: texture a heightmap, follow a sketch, repaint a region", open=False, elem_id="edit"):
-        _edit_panel(pipe, sessions, hooks, controls)
+        _edit_panel(pipe, sessions, hooks, controls, preview)
     with gr.Accordion("Finish for engines: erosion, water, masks, material weight maps", open=False,
                       elem_id="finish"):
         _finish_panel(hooks, controls)
 
 
-def _edit_panel(pipe, sessions: SessionRegistry, hooks: PageHooks, controls: GenerateControls) -> None:
-    gr.Markdown("Seeds, steps, guidance and sampler come from the Generate panel above; results join the gallery, "
-                "the history and the downloads.")
+def _edit_panel(pipe, sessions: SessionRegistry, hooks: PageHooks, controls: GenerateControls, preview) -> None:
+    gr.Markdown("Seeds, steps, guidance, sampler and the fast preview box come from the Generate panel above; results "
+                "join the gallery, the history and the downloads.")
     mode = gr.Radio([(label, key) for key, label in edit_panel.MODES.items()], value="sketch", label="Edit",
                     elem_id="edit-mode")
     with gr.Row(equal_height=False):
@@ -174,15 +177,16 @@ def _edit_panel(pipe, sessions: SessionRegistry, hooks: PageHooks, controls: Gen
     status = gr.Markdown(elem_id="edit-status")
 
     def run(mode, prompt, biome, landform, country, month, free_text, use_prefix, seed, num_seeds, steps, guidance,
-            sampler, strength, upload, min_m, max_m, spacing, sketch, mask, session, progress=gr.Progress()):
+            sampler, fast, strength, upload, min_m, max_m, spacing, sketch, mask, session, progress=gr.Progress()):
         composed = compose.compose_prompt(biome, landform, country, month, free_text, use_prefix)
-        return edit_panel.run_edit(pipe, mode, prompt, composed, seed, num_seeds, steps, guidance, sampler, strength,
+        model, steps, guidance, sampler = fast_preview.choose(pipe, preview, fast, steps, guidance, sampler)
+        return edit_panel.run_edit(model, mode, prompt, composed, seed, num_seeds, steps, guidance, sampler, strength,
                                    upload, min_m, max_m, spacing, sketch, mask, session, progress=progress,
                                    sessions=sessions)
 
     c = controls
     event = run_button.click(hooks.arm, hooks.session, hooks.session, queue=False).then(
-        run, [mode, prompt, *c.prompt_inputs, c.seed, c.num_seeds, c.steps, c.guidance, c.sampler, strength, upload,
+        run, [mode, prompt, *c.prompt_inputs, c.seed, c.num_seeds, c.steps, c.guidance, c.sampler, c.fast, strength, upload,
               min_m, max_m, spacing, sketch, mask, hooks.session],
         [c.gallery, status, hooks.session], concurrency_id="model", concurrency_limit=1, api_name="edit")
     hooks.show_new_results(event)

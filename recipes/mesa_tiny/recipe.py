@@ -89,6 +89,12 @@ def trainer_configs(recipe: RecipeConfig) -> tuple[VaeTrainConfig, TrainConfig]:
     return vae_config, train_config
 
 
+def prepare_recipe_tiles(recipe: RecipeConfig) -> Path:
+    """The recipe's synthetic tiles in run_dir/tiles/ (generated once; skipped when they are there)."""
+    resolution = trainer_configs(recipe)[1].resolution
+    return prepare_tiles(Path(recipe.run_dir) / "tiles", recipe.tiles, recipe.seed, resolution, recipe.workers)
+
+
 def run_recipe(recipe: RecipeConfig) -> Path:
     """Run every stage; return the assembled model folder."""
     from mesa.training.train import train
@@ -103,7 +109,7 @@ def run_recipe(recipe: RecipeConfig) -> Path:
                          recipe.seed)
     logger.info("components ready in %s", components)
 
-    tiles = prepare_tiles(run / "tiles", recipe.tiles, recipe.seed, train_config.resolution, recipe.workers)
+    tiles = prepare_recipe_tiles(recipe)
     logger.info("%d tiles ready in %s (%.0f s so far)", recipe.tiles, tiles, time.perf_counter() - started)
 
     vae_dir = run / "vae" / "vae"
@@ -155,6 +161,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="override a recipe setting, e.g. --set run_dir=/tmp/tiny (repeatable)")
     parser.add_argument("--assemble-only", action="store_true",
                         help="only re-assemble the model folder from a finished run")
+    parser.add_argument("--tiles-only", action="store_true",
+                        help="only prepare the tiles (run_dir/tiles/; mesa-tiny-fast distils on them)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
@@ -165,6 +173,8 @@ def main(argv: list[str] | None = None) -> int:
         recipe = read_recipe(args.config, overrides)
         if args.assemble_only:
             assemble(recipe, Path(recipe.run_dir) / "unet" / "model")
+        elif args.tiles_only:
+            prepare_recipe_tiles(recipe)
         else:
             run_recipe(recipe)
     except UserError as error:

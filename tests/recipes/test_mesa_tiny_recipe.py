@@ -28,3 +28,13 @@ def test_overrides_are_relative_to_the_recipe_file_too_and_unknown_keys_refused(
         read_recipe(DEFAULT_CONFIG, {"epochs": "3"})
     with pytest.raises(UserError, match="recipe file not found"):
         read_recipe(tmp_path / "missing.json", {})
+
+
+def test_tiles_only_prepares_the_recipe_tiles_and_nothing_else(tmp_path, monkeypatch):
+    from recipes.mesa_tiny import recipe as module
+
+    calls = []
+    monkeypatch.setattr(module, "prepare_tiles", lambda *args: calls.append(args) or args[0])
+    monkeypatch.setattr(module, "run_recipe", lambda recipe: pytest.fail("--tiles-only must not train"))
+    assert module.main(["--tiles-only", "--set", f"run_dir={tmp_path / 'run'}", "--set", "tiles=7"]) == 0
+    assert calls == [(tmp_path / "run" / "tiles", 7, 0, 128, 2)]
