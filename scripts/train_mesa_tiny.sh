@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Train the bundled offline model from scratch and write it to assets/models/mesa-tiny/.
 #
-#   bash scripts/train_mesa_tiny.sh [--set KEY=VALUE ...]     (about an hour on a 2-core CPU)
+#   bash scripts/train_mesa_tiny.sh [--set KEY=VALUE ...]     (about 1.5 hours on a 2-core CPU)
 #
-# Runs `python -m recipes.mesa_tiny.recipe`: tokenizer and frozen
-# text encoder, synthetic tiles, `train-vae`, `train`, then assembles the model folder. The run
+# Runs `python -m recipes.mesa_tiny.recipe`: tokenizer and text encoder
+# (trained with the UNet), synthetic tiles, `train-vae`, `train`, then assembles the model folder. The run
 # folder (runs/mesa_tiny/) keeps checkpoints; run the same command again to resume. Log:
 # runs/mesa_tiny/recipe.log. See docs/mesa_tiny.md.
 set -euo pipefail

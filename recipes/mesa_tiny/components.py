@@ -1,4 +1,5 @@
-"""The frozen parts mesa-tiny trains around: tokenizer, random CLIP text encoder, noise schedule.
+"""The parts mesa-tiny starts from: tokenizer, CLIP text encoder from the seed (trained with the UNet
+since v2), noise schedule.
 
 `write_components(folder, ...)` writes tokenizer/, text_encoder/ and scheduler/ in the MESA
 layout; the recipe adds vae/ after `train-vae`, and the folder becomes the trainer's

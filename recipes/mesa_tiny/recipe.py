@@ -5,7 +5,8 @@ the same from any working directory.
 
 Stages (each skipped or resumed when its output exists, so an interrupted run continues):
 
-    1. components   tokenizer learnt from the prompt vocabulary, random frozen CLIP text encoder,
+    1. components   tokenizer learnt from the prompt vocabulary, CLIP text encoder from the seed
+                    (trained with the UNet in stage 4),
                     DDIM scheduler (SD 2.1 v-prediction, zero terminal SNR)      -> run/components/
     2. tiles        synthetic terrain tiles, generated once                     -> run/tiles/
     3. train-vae    AutoencoderKL from configs/vae.json on 64 px crops           -> run/vae/vae/

@@ -10,31 +10,35 @@ from __future__ import annotations
 
 
 import numpy as np
+import pytest
 
 from mesa.pipeline.pipeline import SamplingDefaults
 from recipes.mesa_tiny.quality import PROMPTS, REFERENCE, generate, relations, seed_difference_m
 
 
 def test_mountains_have_at_least_twice_the_relief_of_plains(prompt_figures_at_default):
-    assert relations(prompt_figures_at_default)["relief_ratio_mountains_to_plains"] >= 2.0  # [8.3]
+    assert relations(prompt_figures_at_default)["relief_ratio_mountains_to_plains"] >= 2.0  # [13.5]
 
 
 def test_forests_are_greener_than_deserts(prompt_figures_at_default):
-    assert relations(prompt_figures_at_default)["greenness_forest_minus_desert"] >= 0.015  # [0.038]: weak
+    assert relations(prompt_figures_at_default)["greenness_forest_minus_desert"] >= 0.015  # [0.163]
 
 
+@pytest.mark.xfail(strict=True, raises=AssertionError,
+                   reason="mesa-tiny v2 regression (issue 11): tundra comes out snow-white in January and July "
+                          "(+0.003; v1 +0.25); the month has no effect on v2 (scorecard season effects 0.00)")
 def test_january_tundra_is_snowier_than_july_tundra(prompt_figures_at_default):
     assert relations(prompt_figures_at_default)["snow_january_minus_july_tundra"] >= 0.1  # [0.33]
 
 
 def test_shading_follows_the_generated_relief(prompt_figures_at_default):
     figures = relations(prompt_figures_at_default)
-    assert figures["shading_correlation_mountains"] >= 0.2  # [0.37]
+    assert figures["shading_correlation_mountains"] >= 0.2  # [0.36]
     assert figures["shading_correlation_mountains"] >= figures["shading_correlation_mountains_shuffled"] + 0.15
 
 
 def test_different_seeds_give_different_terrains(prompt_figures_at_default):
-    assert relations(prompt_figures_at_default)["min_seed_difference_over_relief"] >= 0.03  # [0.071]
+    assert relations(prompt_figures_at_default)["min_seed_difference_over_relief"] >= 0.03  # [0.081]
 
 
 def test_elevation_is_in_metres(prompt_figures_at_default):
