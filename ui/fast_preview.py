@@ -16,6 +16,7 @@ import logging
 from dataclasses import dataclass
 
 from mesa.errors import UserError
+from mesa.pipeline import TerrainPipeline
 from mesa.pipeline.model_choice import fast_variant
 from mesa.pipeline.samplers import FEW_STEP_SAMPLERS
 
@@ -52,9 +53,8 @@ class PreviewModel:
                 "student for this model); untick for the full settings")
 
 
-def load_preview(pipe, loader=None) -> PreviewModel | None:
-    """The preview for `pipe` (None: no model loaded). `loader(name, device, dtype)` loads the student;
-    it defaults to `TerrainPipeline.from_pretrained` on the model's device and dtype."""
+def load_preview(pipe) -> PreviewModel | None:
+    """The preview for `pipe` (None: no model loaded); a student loads on the model's device and dtype."""
     if pipe is None:
         return None
     try:
@@ -63,7 +63,7 @@ def load_preview(pipe, loader=None) -> PreviewModel | None:
         student_name = None
     if student_name is not None and student_name != pipe.model_id:
         try:
-            student = _load(student_name, pipe, loader)
+            student = TerrainPipeline.from_pretrained(student_name, str(pipe.device), pipe.dtype)
         except (UserError, OSError, ValueError) as error:
             logger.warning("fast preview: the student %s could not be loaded (%s); previews use %d steps of the "
                            "model itself", student_name, error, TEACHER_PREVIEW_STEPS)
@@ -74,14 +74,6 @@ def load_preview(pipe, loader=None) -> PreviewModel | None:
     if d.sampler in FEW_STEP_SAMPLERS:  # the model is itself a student: its defaults are the preview
         return PreviewModel(pipe, d.steps, d.guidance, d.sampler, student=True)
     return PreviewModel(pipe, min(TEACHER_PREVIEW_STEPS, d.steps), d.guidance, d.sampler, student=False)
-
-
-def _load(name: str, pipe, loader):
-    if loader is None:
-        from mesa.pipeline import TerrainPipeline
-
-        loader = TerrainPipeline.from_pretrained
-    return loader(name, str(pipe.device), pipe.dtype)
 
 
 def choose(pipe, preview: PreviewModel | None, fast: object, steps, guidance, sampler):
