@@ -109,6 +109,12 @@ class VaeTrainConfig(DataConfig):
     kl_weight: float = 1e-6
     max_grad_norm: float = 1.0
     mixed_precision: str = "no"
+    # Fine-tune the decoder alone (needs --pretrained): the encoder, its latent space and scaling
+    # factor stay as they were, so a UNet trained on that VAE's latents keeps working with the result.
+    train_decoder_only: bool = False
+    edge_weight: float = 0.0  # extra weight of the reconstruction error within edge_px of a tile's edge
+    edge_px: int = 8
+    corner_weight: float = 0.0  # extra weight of the 2 x 2 pixels at each corner (corner spikes)
     scaling_batches: int = 8  # batches used to measure the latent std (from-scratch VAEs)
     output_dir: str = "runs/vae"
     checkpoint_every: int = 1000
@@ -221,8 +227,18 @@ def validate(config: DataConfig) -> None:
             if not (math.isfinite(config.text_encoder_learning_rate) and config.text_encoder_learning_rate > 0):
                 raise UserError("text_encoder_learning_rate must be a positive number, got "
                                 f"{config.text_encoder_learning_rate}")
-    elif isinstance(config, VaeTrainConfig) and (config.vae_config is None) == (config.pretrained is None):
-        raise UserError("give exactly one of --vae-config (from scratch) and --pretrained (fine-tune)")
+    elif isinstance(config, VaeTrainConfig):
+        if (config.vae_config is None) == (config.pretrained is None):
+            raise UserError("give exactly one of --vae-config (from scratch) and --pretrained (fine-tune)")
+        if config.train_decoder_only and config.pretrained is None:
+            raise UserError("train_decoder_only fine-tunes a trained VAE's decoder: it needs --pretrained, "
+                            "not --vae-config")
+        for name in ("edge_weight", "corner_weight"):
+            if not (math.isfinite(getattr(config, name)) and getattr(config, name) >= 0):
+                raise UserError(f"{name} must be a number >= 0, got {getattr(config, name)}")
+        if not 1 <= config.edge_px <= config.resolution // 2:
+            raise UserError(f"edge_px must be between 1 and half the resolution ({config.resolution // 2}), "
+                            f"got {config.edge_px}")
 
 
 def config_to_dict(config: TrainConfig | VaeTrainConfig) -> dict[str, Any]:

@@ -41,12 +41,15 @@ def noise_latents(latents: torch.Tensor, scheduler, generator: torch.Generator) 
     return NoisedBatch(noisy, timesteps, target)
 
 
-def masked_mse(prediction: torch.Tensor, target: torch.Tensor, latent_mask: torch.Tensor) -> torch.Tensor:
+def masked_mse(prediction: torch.Tensor, target: torch.Tensor, latent_mask: torch.Tensor,
+               weight: torch.Tensor | None = None) -> torch.Tensor:
     """Mean squared error over valid latent pixels only.
 
     Args:
         prediction, target: (B, C, h, w).
         latent_mask: (B, 1, h, w) bool or {0, 1}; True where the latent pixel is valid.
+        weight: optional (1, 1, h, w) weight per pixel (e.g. `edge_weights`); the mean is then
+            the weighted mean over valid pixels.
 
     Returns a scalar: sum of squared errors at valid pixels / (valid pixels * C). Invalid pixels
     are removed with `where` before squaring, so even a non-finite prediction there contributes no gradient.
@@ -57,7 +60,31 @@ def masked_mse(prediction: torch.Tensor, target: torch.Tensor, latent_mask: torc
                          f"{tuple(prediction.shape)}; expected (B, 1, h, w)")
     valid = latent_mask.bool().expand_as(prediction)
     error = torch.where(valid, prediction.float() - target.float(), 0.0)
-    return error.square().sum() / valid.sum().clamp(min=1)
+    if weight is None:
+        return error.square().sum() / valid.sum().clamp(min=1)
+    weight = weight.float().expand_as(prediction)
+    return (weight * error.square()).sum() / (weight * valid).sum().clamp(min=1e-12)
+
+
+CORNER_PX = 2  # side of the corner blocks `corner_weight` applies to
+
+
+def edge_weights(height: int, width: int, edge_px: int, edge_weight: float, corner_weight: float = 0.0,
+                 device: torch.device | None = None) -> torch.Tensor:
+    """(1, 1, height, width) weights: 1 + edge_weight within edge_px pixels of an edge, 1 inside, and
+    corner_weight more on the CORNER_PX x CORNER_PX block at each corner.
+
+    Convolutions pad with zeros, so a decoder sees its tiles' edges differently from their middle; an
+    unweighted error lets it trade a raised rim (a band) and corner spikes (a pixel or two at each
+    corner: 16 of 16,384 at 128 px, so each needs a weight of its own) for the interior.
+    """
+    rows = torch.arange(height, device=device)
+    cols = torch.arange(width, device=device)
+    row_distance = torch.minimum(rows, height - 1 - rows)[:, None]
+    col_distance = torch.minimum(cols, width - 1 - cols)[None, :]
+    near = (row_distance < edge_px) | (col_distance < edge_px)
+    corner = (row_distance < CORNER_PX) & (col_distance < CORNER_PX)
+    return (1.0 + edge_weight * near.float() + corner_weight * corner.float())[None, None]
 
 
 def step_generator(seed: int, step: int, micro: int, rank: int, device: torch.device) -> torch.Generator:

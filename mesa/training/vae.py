@@ -1,9 +1,14 @@
 """Train or fine-tune the AutoencoderKL that both modalities share (colour and elevation).
 
 Objective: masked MSE reconstruction over valid pixels + kl_weight * KL(posterior || N(0, I)),
-for colour (rgb*2-1) and elevation (normalised, 3 channels) in the same batch. No adversarial or
-perceptual term (kept simple and CPU-friendly; see docs/training.md). A VAE trained from scratch
-gets `scaling_factor = 1 / std(latents)` measured on a few batches and stored in its config.
+for colour (rgb*2-1) and elevation (normalised, 3 channels) in the same batch, with the error near
+tiles' edges optionally weighted up (`edge_weight`, `edge_px`). No adversarial or perceptual term
+(kept simple and CPU-friendly; see docs/training.md). A VAE trained from scratch gets
+`scaling_factor = 1 / std(latents)` measured on a few batches and stored in its config.
+
+`train_decoder_only` fine-tunes the decoder of a trained VAE with its encoder frozen: the latents
+do not change, so a UNet trained on them works with the new decoder (the mesa-tiny recipe uses it
+to fix the rim and corner spikes of a VAE trained on crops, on whole tiles).
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ from mesa.errors import UserError
 from mesa.training.components import load_vae
 from mesa.training.config import VaeTrainConfig
 from mesa.training.data import Batch, Collator, normalization_of
-from mesa.training.loss import masked_mse, step_generator
+from mesa.training.loss import edge_weights, masked_mse, step_generator
 from mesa.training.run import TrainingRun
 from mesa.training.sources import build_source, check_source
 from mesa.training.state import TrainingState
@@ -58,24 +63,40 @@ def build_vae(config: VaeTrainConfig) -> AutoencoderKL:
 
 
 class Reconstruction(torch.nn.Module):
-    """The VAE behind one `forward` (what DDP/FSDP wrap): pixels -> (reconstruction, KL per sample)."""
+    """The VAE behind one `forward` (what DDP/FSDP wrap): pixels -> (reconstruction, KL per sample).
 
-    def __init__(self, vae: AutoencoderKL):
+    `decoder_only`: the encoder (and quant_conv) are frozen and run without gradients.
+    """
+
+    def __init__(self, vae: AutoencoderKL, decoder_only: bool = False):
         super().__init__()
         self.vae = vae
+        self.decoder_only = decoder_only
+        if decoder_only:
+            for module in (vae.encoder, vae.quant_conv):
+                if module is not None:
+                    module.requires_grad_(False)
 
     def forward(self, pixels: torch.Tensor, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
-        posterior = self.vae.encode(pixels).latent_dist
-        return self.vae.decode(posterior.sample(generator)).sample, posterior.kl()
+        with torch.set_grad_enabled(torch.is_grad_enabled() and not self.decoder_only):
+            posterior = self.vae.encode(pixels).latent_dist
+            latents = posterior.sample(generator)
+        return self.vae.decode(latents).sample, posterior.kl()
 
 
-def vae_losses(model: Reconstruction, batch: Batch, kl_weight: float, generator: torch.Generator) -> VaeLosses:
-    """Reconstruct colour and elevation; reconstruction error over valid pixels only."""
+def vae_losses(model: Reconstruction, batch: Batch, kl_weight: float, generator: torch.Generator,
+               edge_px: int = 0, edge_weight: float = 0.0, corner_weight: float = 0.0) -> VaeLosses:
+    """Reconstruct colour and elevation; reconstruction error over valid pixels only, counted
+    (1 + edge_weight) times within edge_px pixels of the edges and corner_weight more at the
+    corners (`edge_weights`)."""
     device = generator.device
     pixels = torch.cat([batch.rgb, batch.elevation]).to(device)
     mask = torch.cat([batch.pixel_mask, batch.pixel_mask]).to(device)
     reconstruction, kl = model(pixels, generator)
-    rec = masked_mse(reconstruction, pixels, mask)
+    weight = None
+    if edge_weight > 0 or corner_weight > 0:
+        weight = edge_weights(*reconstruction.shape[-2:], edge_px, edge_weight, corner_weight, device=device)
+    rec = masked_mse(reconstruction, pixels, mask, weight)
     return VaeLosses(rec + kl_weight * kl.mean(), rec, kl.mean())
 
 
@@ -104,8 +125,9 @@ def train_vae(config: VaeTrainConfig, dataset: TerrainSource | None = None) -> V
     accelerator = run.accelerator
     source = build_source(config, config.seed) if dataset is None else check_source(dataset)
     vae = build_vae(config)
-    model = Reconstruction(vae).to(accelerator.device).train()
-    optimizer = torch.optim.AdamW(model.parameters(), lr=config.learning_rate)
+    model = Reconstruction(vae, decoder_only=config.train_decoder_only).to(accelerator.device).train()
+    trainable = [parameter for parameter in model.parameters() if parameter.requires_grad]
+    optimizer = torch.optim.AdamW(trainable, lr=config.learning_rate)
     model, optimizer = accelerator.prepare(model, optimizer)
     latent_factor = 2 ** (len(vae.config.block_out_channels) - 1)
     run.start(TrainingState({"vae": vae}, optimizer, grad_scaler=accelerator.scaler), source,
@@ -116,9 +138,10 @@ def train_vae(config: VaeTrainConfig, dataset: TerrainSource | None = None) -> V
         batch = run.next_batch()
         generator = step_generator(config.seed, run.step, 0, accelerator.process_index, accelerator.device)
         with accelerator.autocast():
-            losses = vae_losses(model, batch, config.kl_weight, generator)
+            losses = vae_losses(model, batch, config.kl_weight, generator, config.edge_px, config.edge_weight,
+                                config.corner_weight)
         accelerator.backward(losses.total)
-        accelerator.clip_grad_norm_(model.parameters(), config.max_grad_norm)
+        accelerator.clip_grad_norm_(trainable, config.max_grad_norm)
         optimizer.step()
         optimizer.zero_grad(set_to_none=True)
         run.end_step(samples_per_step, loss=losses.total, reconstruction=losses.reconstruction, kl=losses.kl)

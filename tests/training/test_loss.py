@@ -7,7 +7,7 @@ import torch
 from diffusers import DDPMScheduler
 
 from mesa.models.unet_dem import UNetDEMConditionModel
-from mesa.training.loss import masked_mse, noise_latents, step_generator
+from mesa.training.loss import edge_weights, masked_mse, noise_latents, step_generator
 from tests.training.conftest import TINY_UNET
 
 
@@ -86,3 +86,35 @@ def test_step_generator_is_a_pure_function_of_its_inputs():
     assert torch.equal(draw(1, 5, 0, 0), draw(1, 5, 0, 0))
     assert not torch.equal(draw(1, 5, 0, 0), draw(1, 6, 0, 0))
     assert not torch.equal(draw(1, 5, 0, 0), draw(1, 5, 0, 1))
+
+
+def test_edge_weights_raise_the_outer_band_only():
+    weight = edge_weights(8, 10, edge_px=2, edge_weight=4.0)
+    assert weight.shape == (1, 1, 8, 10)
+    assert weight[0, 0, 2:-2, 2:-2].eq(1.0).all()
+    band = torch.ones(8, 10, dtype=torch.bool)
+    band[2:-2, 2:-2] = False
+    assert weight[0, 0][band].eq(5.0).all()
+
+
+def test_weighted_loss_is_the_weighted_mean_over_valid_pixels():
+    prediction = torch.zeros(1, 2, 4, 4)
+    target = torch.zeros(1, 2, 4, 4)
+    target[0, :, 0, 0] = 1.0  # an error at a corner only
+    mask = torch.ones(1, 1, 4, 4, dtype=torch.bool)
+    weight = edge_weights(4, 4, edge_px=1, edge_weight=4.0)  # 12 edge pixels at 5, 4 inner at 1
+    expected = 2 * 5.0 / (2 * (12 * 5.0 + 4))
+    assert masked_mse(prediction, target, mask, weight).item() == pytest.approx(expected)
+    assert masked_mse(prediction, target, mask, torch.ones(1, 1, 4, 4)).item() == \
+        pytest.approx(masked_mse(prediction, target, mask).item())
+    mask[0, 0, 0, 0] = False  # a masked corner costs nothing, weighted or not
+    assert masked_mse(prediction, target, mask, weight).item() == 0.0
+
+
+def test_corner_weight_lands_on_the_corner_blocks_only():
+    weight = edge_weights(8, 8, edge_px=1, edge_weight=0.0, corner_weight=10.0)[0, 0]
+    corners = torch.zeros(8, 8, dtype=torch.bool)
+    for rows in (slice(0, 2), slice(6, 8)):
+        for cols in (slice(0, 2), slice(6, 8)):
+            corners[rows, cols] = True
+    assert weight[corners].eq(11.0).all() and weight[~corners].eq(1.0).all()

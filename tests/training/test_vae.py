@@ -6,11 +6,12 @@ import json
 from pathlib import Path
 
 import pytest
+import torch
 from diffusers import AutoencoderKL
 
 from mesa.cli import main
 from mesa.errors import UserError
-from mesa.training.config import VaeTrainConfig
+from mesa.training.config import VaeTrainConfig, validate
 from mesa.training.metrics import read_metrics
 from mesa.training.vae import train_vae
 from tests.training.conftest import RESOLUTION, ListSource
@@ -86,3 +87,36 @@ def test_an_output_folder_that_is_a_file_is_one_error_line(tmp_path):
     config = vae_config(tmp_path, output_dir=str(tmp_path / "taken"))
     with pytest.raises(UserError, match="cannot write the run folder .*taken"):
         train_vae(config, dataset=ListSource(count=1))
+
+
+def tensors_of(module) -> dict:
+    return {name: value.detach().clone() for name, value in module.state_dict().items()}
+
+
+def test_decoder_only_fine_tune_keeps_the_encoder_and_its_latent_scale(tmp_path):
+    """The recipe's stage 3b: a UNet trained on the first VAE's latents must work with the result."""
+    first = vae_config(tmp_path / "first")
+    pretrained = train_vae(first, dataset=ListSource(count=3)).vae_dir
+    before = AutoencoderKL.from_pretrained(pretrained)
+    config = VaeTrainConfig(pretrained=str(pretrained), train_decoder_only=True, edge_weight=4.0, edge_px=2,
+                            corner_weight=50.0,
+                            resolution=RESOLUTION, batch_size=2, max_steps=3, checkpoint_every=3, log_every=1,
+                            learning_rate=1e-2, output_dir=str(tmp_path / "decoder"))
+    after = AutoencoderKL.from_pretrained(train_vae(config, dataset=ListSource(count=3)).vae_dir)
+    for part in ("encoder", "quant_conv"):
+        old, new = tensors_of(getattr(before, part)), tensors_of(getattr(after, part))
+        assert all(torch.equal(old[name], new[name]) for name in old), part
+    old, new = tensors_of(before.decoder), tensors_of(after.decoder)
+    assert any(not torch.equal(old[name], new[name]) for name in old)
+    assert after.config.scaling_factor == before.config.scaling_factor
+
+
+def test_decoder_only_needs_a_trained_vae_and_edges_within_the_tile(tmp_path):
+    with pytest.raises(UserError, match="needs --pretrained"):
+        validate(vae_config(tmp_path, train_decoder_only=True))
+    with pytest.raises(UserError, match="edge_px must be between 1 and half"):
+        validate(vae_config(tmp_path, edge_px=RESOLUTION))
+    with pytest.raises(UserError, match="edge_weight must be a number >= 0"):
+        validate(vae_config(tmp_path, edge_weight=-1.0))
+    with pytest.raises(UserError, match="corner_weight must be a number >= 0"):
+        validate(vae_config(tmp_path, corner_weight=float("nan")))
