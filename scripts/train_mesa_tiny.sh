@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Train the bundled offline model from scratch and write it to assets/models/mesa-tiny/.
 #
-#   bash scripts/train_mesa_tiny.sh [--set KEY=VALUE ...]     (about 1.5 hours on a 2-core CPU)
+#   bash scripts/train_mesa_tiny.sh [--set KEY=VALUE ...]     (about 2 hours on a 2-core CPU)
 #
 # Runs `python -m recipes.mesa_tiny.recipe`: tokenizer and text encoder
 # (trained with the UNet), synthetic tiles, `train-vae`, `train`, then assembles the model folder. The run

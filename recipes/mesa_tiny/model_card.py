@@ -29,7 +29,9 @@ For real terrain use the published MESA weights: `hf download NewtNewt/MESA`, th
   vocabulary is one token, so every prompt fits in 77 tokens.
 - text_encoder: CLIPTextModel, hidden size {text_hidden}, {text_layers} layers, {text_training}.
 - vae: AutoencoderKL, factor {vae_factor} ({native} px -> {latent} x {latent} latents), trained
-  with `python -m mesa train-vae`; scaling factor {scaling:.4f}.
+  with `python -m mesa train-vae` on {vae_crop} px crops, then its decoder alone on whole tiles with
+  the error near the edges and at the corners weighted up (encoder frozen), against the raised rim
+  and corner spikes that crops left; scaling factor {scaling:.4f}.
 - unet: UNetDEMConditionModel, block channels {unet_channels}, trained with `python -m mesa train`.
 - scheduler: DDIM, Stable Diffusion 2.1's v-prediction betas rescaled to zero terminal SNR.
 - elevation.json: global normalisation {min_m:.0f} .. {max_m:.0f} m, {mpp:.0f} m per pixel, so
@@ -40,7 +42,8 @@ Native size {native} px ({extent_km:.2f} km). Captions: "A Sentinel-2 image of {
 
 ## Training
 `bash scripts/train_mesa_tiny.sh` (configs in `recipes/mesa_tiny/configs/`, copied to `training/configs/`).
-VAE: {vae_steps} steps, final reconstruction loss {vae_loss:.4f} ({vae_minutes:.0f} min). UNet:
+VAE: {vae_steps} steps, final reconstruction loss {vae_loss:.4f}; decoder: {decoder_steps} steps, final
+edge-weighted loss {decoder_loss:.4f} ({vae_minutes:.0f} min for both). UNet:
 {unet_steps} steps, final loss {unet_loss:.4f} ({unet_minutes:.0f} min). Metrics: `training/*.jsonl`; validation images:
 `training/validation/`.
 
@@ -100,7 +103,9 @@ def write_model_card(model_dir: str | Path) -> Path:
     size = sum(path.stat().st_size for path in model_dir.rglob("*") if path.is_file()) / 1e6
     configs = model_dir / "training" / "configs"
     unet_seconds = training_seconds(unet_metrics, read_json(configs / "train.json")["batch_size"])
-    vae_seconds = training_seconds(vae_metrics, read_json(configs / "vae_train.json")["batch_size"])
+    decoder_metrics = read_metrics(model_dir / "training" / "vae_decoder_metrics.jsonl")
+    vae_seconds = (training_seconds(vae_metrics, read_json(configs / "vae_train.json")["batch_size"])
+                   + training_seconds(decoder_metrics, read_json(configs / "vae_decoder_train.json")["batch_size"]))
     trained_text = bool(read_json(configs / "train.json").get("train_text_encoder", False))
     card = CARD.format(
         size_mb=size, vocab_size=len(vocab), text_hidden=text["hidden_size"], text_layers=text["num_hidden_layers"],
@@ -109,6 +114,8 @@ def write_model_card(model_dir: str | Path) -> Path:
         unet_channels=unet["block_out_channels"], min_m=elevation["min_m"], max_m=elevation["max_m"],
         mpp=elevation["meters_per_pixel"], extent_km=native * elevation["meters_per_pixel"] / 1000,
         vae_steps=vae_metrics[-1]["step"], vae_loss=vae_metrics[-1]["reconstruction"],
+        vae_crop=read_json(configs / "vae_train.json")["resolution"], decoder_steps=decoder_metrics[-1]["step"],
+        decoder_loss=decoder_metrics[-1]["reconstruction"],
         unet_steps=unet_metrics[-1]["step"], unet_loss=unet_metrics[-1]["loss"], unet_minutes=unet_seconds / 60,
         vae_minutes=vae_seconds / 60, total_minutes=(vae_seconds + unet_seconds) / 60,
         quality=summarise_quality(quality))

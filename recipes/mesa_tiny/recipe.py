@@ -10,10 +10,15 @@ Stages (each skipped or resumed when its output exists, so an interrupted run co
                     DDIM scheduler (SD 2.1 v-prediction, zero terminal SNR)      -> run/components/
     2. tiles        synthetic terrain tiles, generated once                     -> run/tiles/
     3. train-vae    AutoencoderKL from configs/vae.json on 64 px crops           -> run/vae/vae/
+    3b. decoder     its decoder fine-tuned on whole tiles, edges weighted up,
+                    encoder frozen (configs/vae_decoder_train.json)             -> run/vae_decoder/vae/
     4. train        UNetDEMConditionModel from configs/unet.json                -> run/unet/model/
-    5. assemble     the model, its card, metrics and validation images          -> model_dir
+    5. assemble     the model (with the stage 3b VAE), its card, metrics and
+                    validation images                                           -> model_dir
 
-Stages 3 and 4 are the repository's trainers (`mesa.training`), given the prepared tiles.
+Stages 3, 3b and 4 are the repository's trainers (`mesa.training`), given the prepared tiles. Crops
+make stage 3 four times cheaper but never show the decoder a tile's corners: alone, it decoded a
+raised rim and corner spikes. Stage 3b leaves the encoder, so the latents the UNet learns, as they were.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from mesa.atomic import staged_directory
 from mesa.errors import UserError
@@ -36,7 +42,7 @@ from mesa.training.config import TrainConfig, VaeTrainConfig, build_config, coer
 logger = logging.getLogger(__name__)
 DEFAULT_CONFIG = Path(__file__).resolve().parent / "configs" / "recipe.json"
 PATH_FIELDS = ("run_dir", "model_dir", "text_encoder_config", "vae_config", "unet_config", "scheduler_config",
-               "vae_train_config", "train_config")
+               "vae_train_config", "vae_decoder_train_config", "train_config")
 QUALITY_FILES = ("quality.json", "sampling_defaults.json")  # written by benchmarks/quality_mesa_tiny.py
 
 
@@ -56,7 +62,16 @@ class RecipeConfig:
     unet_config: str = "unet.json"
     scheduler_config: str = "scheduler.json"
     vae_train_config: str = "vae_train.json"
+    vae_decoder_train_config: str = "vae_decoder_train.json"
     train_config: str = "train.json"
+
+
+class TrainerConfigs(NamedTuple):
+    """The typed configs of the recipe's three trainer runs."""
+
+    vae: VaeTrainConfig  # stage 3: the VAE from scratch on crops
+    decoder: VaeTrainConfig  # stage 3b: its decoder on whole tiles
+    unet: TrainConfig  # stage 4
 
 
 def read_recipe(path: str | Path, overrides: dict[str, str]) -> RecipeConfig:
@@ -76,23 +91,30 @@ def read_recipe(path: str | Path, overrides: dict[str, str]) -> RecipeConfig:
     return dataclasses.replace(recipe, **{name: str((base / getattr(recipe, name)).resolve()) for name in PATH_FIELDS})
 
 
-def trainer_configs(recipe: RecipeConfig) -> tuple[VaeTrainConfig, TrainConfig]:
-    """The two trainers' typed configs: their files plus the recipe's paths and seed."""
+def trainer_configs(recipe: RecipeConfig) -> TrainerConfigs:
+    """The trainers' typed configs: their files plus the recipe's paths and seed."""
     run = Path(recipe.run_dir)
     vae_config = build_config(VaeTrainConfig, read_json(recipe.vae_train_config), {
         "vae_config": recipe.vae_config, "output_dir": str(run / "vae"), "seed": recipe.seed, "resume": "latest"})
+    decoder_config = build_config(VaeTrainConfig, read_json(recipe.vae_decoder_train_config), {
+        "pretrained": str(run / "vae" / "vae"), "output_dir": str(run / "vae_decoder"), "seed": recipe.seed,
+        "resume": "latest"})
+    if not decoder_config.train_decoder_only:
+        raise UserError(f"{recipe.vae_decoder_train_config} must set train_decoder_only: a new encoder would "
+                        "change the latents the UNet is trained on")
     train_config = build_config(TrainConfig, read_json(recipe.train_config), {
         "init_from_config": recipe.unet_config, "components_from": str(run / "components"),
         "output_dir": str(run / "unet"), "seed": recipe.seed, "resume": "latest"})
-    ranges = [(c.elevation_mode, c.elevation_min_m, c.elevation_max_m) for c in (vae_config, train_config)]
-    if ranges[0] != ranges[1]:
-        raise UserError(f"the VAE and UNet configs normalise elevation differently: {ranges[0]} vs {ranges[1]}")
-    return vae_config, train_config
+    configs = TrainerConfigs(vae_config, decoder_config, train_config)
+    ranges = {(c.elevation_mode, c.elevation_min_m, c.elevation_max_m) for c in configs}
+    if len(ranges) != 1:
+        raise UserError(f"the VAE and UNet configs normalise elevation differently: {sorted(ranges)}")
+    return configs
 
 
 def prepare_recipe_tiles(recipe: RecipeConfig) -> Path:
     """The recipe's synthetic tiles in run_dir/tiles/ (generated once; skipped when they are there)."""
-    resolution = trainer_configs(recipe)[1].resolution
+    resolution = trainer_configs(recipe).unet.resolution
     return prepare_tiles(Path(recipe.run_dir) / "tiles", recipe.tiles, recipe.seed, resolution, recipe.workers)
 
 
@@ -102,7 +124,7 @@ def run_recipe(recipe: RecipeConfig) -> Path:
     from mesa.training.vae import train_vae
 
     run = Path(recipe.run_dir)
-    vae_config, train_config = trainer_configs(recipe)
+    configs = trainer_configs(recipe)
     started = time.perf_counter()
     components = run / "components"
     if not (components / "text_encoder" / "config.json").is_file():
@@ -115,16 +137,21 @@ def run_recipe(recipe: RecipeConfig) -> Path:
 
     vae_dir = run / "vae" / "vae"
     if not (vae_dir / "config.json").is_file():
-        vae_dir = train_vae(vae_config, dataset=PreparedTiles(tiles, recipe.seed, crop=recipe.vae_crop)).vae_dir
+        vae_dir = train_vae(configs.vae, dataset=PreparedTiles(tiles, recipe.seed, crop=recipe.vae_crop)).vae_dir
         if vae_dir is None:
             raise UserError("train-vae stopped before max_steps; run the recipe again to resume it")
+    decoder_dir = run / "vae_decoder" / "vae"
+    if not (decoder_dir / "config.json").is_file():
+        decoder_dir = train_vae(configs.decoder, dataset=PreparedTiles(tiles, recipe.seed)).vae_dir
+        if decoder_dir is None:
+            raise UserError("train-vae (decoder) stopped before max_steps; run the recipe again to resume it")
     shutil.rmtree(components / "vae", ignore_errors=True)
-    shutil.copytree(vae_dir, components / "vae")
+    shutil.copytree(decoder_dir, components / "vae")
     logger.info("VAE ready (%.0f s so far)", time.perf_counter() - started)
 
     model = run / "unet" / "model"
     if not (model / "model_index.json").is_file():
-        model = train(train_config, dataset=PreparedTiles(tiles, recipe.seed)).model_dir
+        model = train(configs.unet, dataset=PreparedTiles(tiles, recipe.seed)).model_dir
         if model is None:
             raise UserError("train stopped before max_steps; run the recipe again to resume it")
     logger.info("UNet trained (%.0f s so far)", time.perf_counter() - started)
@@ -132,18 +159,21 @@ def run_recipe(recipe: RecipeConfig) -> Path:
 
 
 def assemble(recipe: RecipeConfig, model: Path) -> Path:
-    """Copy the exported model, its training record (configs, metrics, validation images) and a
-    model card into `recipe.model_dir`, replacing what was there in one step (the quality figures
-    are kept)."""
+    """Copy the exported model with the run's final VAE (stage 3b's), its training record (configs,
+    metrics, validation images) and a model card into `recipe.model_dir`, replacing what was there in
+    one step (the quality figures are kept)."""
     run, target = Path(recipe.run_dir), Path(recipe.model_dir)
     with staged_directory(target) as staging:
         shutil.copytree(model, staging, dirs_exist_ok=True)
+        shutil.rmtree(staging / "vae")
+        shutil.copytree(run / "components" / "vae", staging / "vae")
         record = staging / "training"
         (record / "configs").mkdir(parents=True)
         for path in (recipe.text_encoder_config, recipe.scheduler_config, recipe.vae_config, recipe.unet_config,
-                     recipe.vae_train_config, recipe.train_config):
+                     recipe.vae_train_config, recipe.vae_decoder_train_config, recipe.train_config):
             shutil.copy(path, record / "configs" / Path(path).name)
         shutil.copy(run / "vae" / "metrics.jsonl", record / "vae_metrics.jsonl")
+        shutil.copy(run / "vae_decoder" / "metrics.jsonl", record / "vae_decoder_metrics.jsonl")
         shutil.copy(run / "unet" / "metrics.jsonl", record / "metrics.jsonl")
         if (run / "unet" / "validation").is_dir():
             shutil.copytree(run / "unet" / "validation", record / "validation")

@@ -16,7 +16,7 @@ def test_paths_resolve_against_the_recipe_file_from_any_directory(tmp_path, monk
     assert Path(recipe.model_dir) == REPO_ROOT / "assets" / "models" / "mesa-tiny"
     assert Path(recipe.run_dir) == REPO_ROOT / "runs" / "mesa_tiny"
     assert Path(recipe.unet_config).is_file() and Path(recipe.train_config).is_file()
-    vae_config, train_config = trainer_configs(recipe)
+    vae_config, _, train_config = trainer_configs(recipe)
     assert Path(train_config.output_dir) == REPO_ROOT / "runs" / "mesa_tiny" / "unet"
     assert vae_config.elevation_max_m == train_config.elevation_max_m
 
@@ -38,3 +38,16 @@ def test_tiles_only_prepares_the_recipe_tiles_and_nothing_else(tmp_path, monkeyp
     monkeypatch.setattr(module, "run_recipe", lambda recipe: pytest.fail("--tiles-only must not train"))
     assert module.main(["--tiles-only", "--set", f"run_dir={tmp_path / 'run'}", "--set", "tiles=7"]) == 0
     assert calls == [(tmp_path / "run" / "tiles", 7, 0, 128, 2)]
+
+
+def test_the_decoder_stage_fine_tunes_the_first_vae_with_its_encoder_frozen(tmp_path):
+    recipe = read_recipe(DEFAULT_CONFIG, {"run_dir": str(tmp_path / "run")})
+    configs = trainer_configs(recipe)
+    assert configs.decoder.pretrained == str(tmp_path / "run" / "vae" / "vae")
+    assert configs.decoder.train_decoder_only and configs.decoder.resolution == configs.unet.resolution
+    assert configs.decoder.edge_weight > 0
+    unfrozen = tmp_path / "decoder.json"
+    unfrozen.write_text(Path(recipe.vae_decoder_train_config).read_text().replace(
+        '"train_decoder_only": true', '"train_decoder_only": false'))
+    with pytest.raises(UserError, match="must set train_decoder_only"):
+        trainer_configs(read_recipe(DEFAULT_CONFIG, {"vae_decoder_train_config": str(unfrozen)}))
