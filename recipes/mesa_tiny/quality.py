@@ -33,7 +33,7 @@ PROMPTS = {
     "tundra_july": build_prompt(PromptParts(biome="tundra", month="July")),
 }
 SAMPLERS = ("ddim", "dpm++", "unipc")
-STEP_COUNTS = (10, 20, 50)
+STEP_COUNTS = (10, 20, 25, 50)
 REFERENCE = ("ddim", 200)
 
 
