@@ -3,8 +3,8 @@
     .venv/bin/python -m benchmarks.bench_fast [--teacher mesa-tiny] [--student mesa-tiny-fast]
                                               [--repeats 3] [--gpu-size 768] [--gpu-seeds 1 4 8]
 
-1. CPU (always): the teacher at its defaults (mesa-tiny: unipc, 50 steps, guidance 7.5) and the
-   student at its defaults (lcm, 4 steps, guidance folded in), text to decoded terrain, one seed,
+1. CPU (always): the teacher at its defaults (mesa-tiny: unipc, 20 steps, guidance 2) and the
+   student at its defaults (mesa-tiny-fast: lcm, 2 steps, guidance folded in), text to decoded terrain, one seed,
    in this process, this machine's threads: median seconds per terrain over --repeats, UNet
    evaluations per terrain (counted by a hook on the UNet) and the ratio.
 2. App (always): the page's Generate callback from the click to the gallery's tiles (sampling,

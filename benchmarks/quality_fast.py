@@ -3,10 +3,11 @@
     .venv/bin/python -m benchmarks.quality_fast [--teacher mesa-tiny] [--student mesa-tiny-fast] [--seeds 6]
                                                 [--sheet /tmp/fast_sheet.png]
 
-Three settings on the same seeds, in one process: the teacher at its defaults (mesa-tiny: unipc,
-50 steps, guidance 7.5: 100 UNet evaluations), the teacher cut to the student's steps (the naive
-way to go fast, still with guidance: 2 evaluations per step) and the student (lcm, 4 steps,
-guidance folded in: 1 evaluation per step). Per setting, over --seeds seeds of each four-part
+Three settings on the same seeds, in one process: the teacher at its defaults (sampling_defaults.json;
+the figures in docs/fast.md were taken when mesa-tiny's were DPM++ 50 steps, guidance 7.5: 100 UNet
+evaluations), the teacher cut to the student's steps (the naive way to go fast, still with guidance:
+2 evaluations per step) and the student at its defaults (lcm, guidance folded in: 1 evaluation per
+step). Per setting, over --seeds seeds of each four-part
 prompt (the app's "A Sentinel-2 image of {biome} and {landform} in {country} in {month}"):
 
 - relief (98th - 2nd percentile of elevation_m) of mountains vs plains, the ratio (adherence);
