@@ -1,11 +1,12 @@
 """Quality of the bundled mesa-tiny model: prompt response, shading, diversity, steps, speed.
 
-    .venv/bin/python -m benchmarks.quality_mesa_tiny [--model mesa-tiny] [--seeds 8] [--guidance G] [--write]
+    .venv/bin/python -m benchmarks.quality_mesa_tiny [--model mesa-tiny] [--seeds 8] [--guidance G] [--overscan PX]
+                                                     [--write]
 
 1. Steps table: DDIM, DPM++ and UniPC at 10/20/25/50 steps against a 200-step DDIM reference on
    the same seeds (RMS error of elevation_m and colour), at --guidance (default: the model's
    sampling_defaults.json; its value is chosen with the scorecard, `python -m mesa evaluate
-   --guidance`, see docs/mesa_tiny.md); the default sampler and steps are the fewest steps within
+   --guidance`, see docs/mesa_tiny.md) and --overscan (default: the model's); the default sampler and steps are the fewest steps within
    tolerance (elevation error under 2% of the mountains' relief, colour error under 0.03).
 2. At the default settings, over --seeds seeds per prompt: relief of "mountains" vs "plains",
    greenness of forest vs desert, snow cover of January vs July tundra, shading correlation
@@ -42,6 +43,8 @@ def main() -> int:
     parser.add_argument("--table-seeds", type=int, default=6, help="seeds per prompt in the steps table")
     parser.add_argument("--guidance", type=float, default=None,
                         help="guidance scale of every setting (default: the model's sampling_defaults.json)")
+    parser.add_argument("--overscan", type=int, default=None,
+                        help="pixels sampled beyond each edge and cropped, every setting (default: the model's)")
     parser.add_argument("--device", default="cpu", help="cpu or cuda (the README's figures are CPU)")
     parser.add_argument("--write", action="store_true", help="write quality.json beside the model")
     args = parser.parse_args()
@@ -52,14 +55,15 @@ def main() -> int:
     guidance = pipeline.defaults.guidance if args.guidance is None else args.guidance
     if not guidance >= 1.0:
         parser.error(f"--guidance must be at least 1 (1: no guidance), got {guidance}")
+    overscan = pipeline.defaults.overscan if args.overscan is None else args.overscan
     started = time.perf_counter()
 
     table_prompts = [PROMPTS["mountains"], PROMPTS["forest"]]
-    rows = steps_table(pipeline, table_prompts, list(range(args.table_seeds)), guidance)
-    probe = prompt_figures(pipeline, list(range(6)), SamplingDefaults("ddim", 50, guidance))
+    rows = steps_table(pipeline, table_prompts, list(range(args.table_seeds)), guidance, overscan)
+    probe = prompt_figures(pipeline, list(range(6)), SamplingDefaults("ddim", 50, guidance, overscan))
     tolerance_m = ELEVATION_TOLERANCE_OF_RELIEF * probe["mountains"]["relief_m"]
     default = choose_default(rows, tolerance_m, RGB_TOLERANCE)
-    settings = SamplingDefaults(default["sampler"], default["steps"], guidance)
+    settings = SamplingDefaults(default["sampler"], default["steps"], guidance, overscan)
     print(f"{'sampler':8} {'steps':>5} {'elev RMSE m':>11} {'rgb RMSE':>9} {'s/terrain':>9}   (vs 200-step DDIM)")
     for row in rows:
         mark = "  <- default" if row is default else ""

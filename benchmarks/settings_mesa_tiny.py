@@ -1,9 +1,10 @@
 """Which sampling settings suit a model? Realism, borders, coupling and prompt response per setting.
 
     .venv/bin/python -m benchmarks.settings_mesa_tiny [--model mesa-tiny] [--tiles 32]
-                     [--settings dpm++:50:7.5 dpm++:25:4 dpm++:25:2.5 dpm++:25:2]
+                     [--settings dpm++:50:7.5 dpm++:25:4 dpm++:25:2.5 dpm++:25:2 unipc:20:1.5:16]
 
-For each SAMPLER:STEPS:GUIDANCE, in one process, on the same seeds, with the scorecard's own
+For each SAMPLER:STEPS:GUIDANCE[:OVERSCAN] (overscan: pixels sampled beyond each edge and cropped,
+default 0), in one process, on the same seeds, with the scorecard's own
 measures (`mesa.evaluation`), so the figures read like a `python -m mesa evaluate` run at a
 fraction of its cost:
 - realism distance and noise floor against --tiles held-out synthetic tiles (one terrain per
@@ -43,17 +44,20 @@ PARTITIONS = 8  # random halvings of the realism protocol (the scorecard default
 
 def parse_setting(text: str) -> SamplingDefaults:
     try:
-        sampler, steps, guidance = text.split(":")
-        return SamplingDefaults(sampler, int(steps), float(guidance))
+        sampler, steps, guidance, *overscan = text.split(":")
+        if len(overscan) > 1:
+            raise ValueError(text)
+        return SamplingDefaults(sampler, int(steps), float(guidance), int(overscan[0]) if overscan else 0)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected SAMPLER:STEPS:GUIDANCE (e.g. dpm++:25:2), got {text!r}") from None
+        raise argparse.ArgumentTypeError(f"expected SAMPLER:STEPS:GUIDANCE[:OVERSCAN] (e.g. dpm++:25:2 or "
+                                         f"unipc:20:1.5:16), got {text!r}") from None
 
 
 def measure(pipe: TerrainPipeline, settings: SamplingDefaults, reference) -> dict:
     """The figures of one setting (see the module docstring)."""
     def run(prompt: str, seeds) -> list:
         return pipe(prompt, seeds=list(seeds), steps=settings.steps, guidance=settings.guidance,
-                    sampler=settings.sampler)
+                    sampler=settings.sampler, overscan=settings.overscan)
 
     started, made = time.perf_counter(), 0
     generated = [run(tile.prompt, [number])[0] for number, tile in enumerate(reference.terrains)]
@@ -107,7 +111,7 @@ def main() -> int:
           f"{reference_borders.corner_spike_share:.0%}, shading {coupling(reference.terrains).shading:.2f}, "
           f"mean relief {np.mean([relief_m(t.elevation_m) for t in reference.terrains]):.0f} m")
     rows = []
-    columns = ("sampler", "steps", "guidance", "ratio", "ring_step_abs_m", "corner_spike_share", "shading",
+    columns = ("sampler", "steps", "guidance", "overscan", "ratio", "ring_step_abs_m", "corner_spike_share", "shading",
                "biomes_mountains_3x_plains", "median_mountains_to_plains", "mean_relief_m",
                "aridity_deserts_minus_rainforests", "snow_cover_deserts", "seconds_per_terrain")
     print(" | ".join(columns))

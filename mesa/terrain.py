@@ -21,6 +21,7 @@ class GenerationSettings:
     relief_m: float = 1000.0
     base_m: float = 0.0
     model_id: str = ""
+    overscan: int = 0  # pixels sampled beyond each edge and cropped
 
 
 @dataclass

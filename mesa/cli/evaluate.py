@@ -42,6 +42,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     sampling.add_argument("--steps", type=int)
     sampling.add_argument("--guidance", type=float)
     sampling.add_argument("--sampler")
+    sampling.add_argument("--overscan", type=int, help="pixels sampled beyond each edge and cropped")
     add_model_arguments(parser)
 
 
@@ -87,7 +88,8 @@ def run(args: argparse.Namespace) -> int:
     defaults = pipe.defaults
     settings = SamplingDefaults(defaults.sampler if args.sampler is None else args.sampler,
                                 defaults.steps if args.steps is None else args.steps,
-                                defaults.guidance if args.guidance is None else args.guidance)
+                                defaults.guidance if args.guidance is None else args.guidance,
+                                defaults.overscan if args.overscan is None else args.overscan)
     print(f"preparing the reference ({args.tiles} held-out tiles, {args.pool} training tiles)")
     if args.reference == SYNTHETIC:
         reference = synthetic_reference(args.tiles, args.pool, pipe.native_size, pipe.meters_per_pixel,

@@ -49,6 +49,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     sampling.add_argument("--width", type=int, default=None)
     sampling.add_argument("--relief-m", type=float, default=None, help="metres from lowest to highest point")
     sampling.add_argument("--base-m", type=float, default=None, help="elevation of the lowest point, metres")
+    sampling.add_argument("--overscan", type=int, default=None,
+                          help="pixels sampled beyond each edge and cropped, keeping the model's edges out of the "
+                               "tile (default: the model's; 16 for mesa-tiny, 0 for MESA)")
     add_model_arguments(parser)
     parser.add_argument("--out", type=Path, required=True,
                         help="output folder; each prompt and seed gets a folder in it (replaced if it holds a "
@@ -148,7 +151,8 @@ def run(args: argparse.Namespace) -> int:
     with os_errors_as_user_errors("cannot read the model", args.model):
         pipe = load_chosen_model(args, device, announce=state.is_main_process)
     requests = [pipe.request(prompt, args.seeds, args.steps, args.guidance, args.sampler, args.negative_prompt,
-                             args.height, args.width, args.relief_m, args.base_m) for prompt in prompts]
+                             args.height, args.width, args.relief_m, args.base_m,
+                             None if control else args.overscan) for prompt in prompts]
     check_export_request((requests[0].height, requests[0].width), None, has_rgb=True, finish=finish, **options)
     jobs = [(index, prompt, seed) for index, prompt in enumerate(prompts) for seed in args.seeds]
     with state.split_between_processes(jobs) as my_jobs:

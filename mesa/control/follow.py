@@ -88,7 +88,8 @@ def follow_guide(
     it and must have its aspect ratio. Elevation in metres: see `guide_model_dem`. Raises
     UserError for a bad strength, guide size or setting, `GenerationCancelled` on `cancel`."""
     strength = check_strength(strength)
-    request = pipe.request(prompt, seeds, steps, guidance, sampler, negative_prompt, height, width, relief_m, base_m)
+    request = pipe.request(prompt, seeds, steps, guidance, sampler, negative_prompt, height, width, relief_m, base_m,
+                           overscan=0)  # the guide is registered to the tile's pixels
     fitted = fit_guide(guide, request.height, request.width)
     dem, scale = guide_model_dem(pipe, fitted, request.prompt, relief_m, base_m)
     noise, _ = pipe.initial_noise(request.seeds, request.height, request.width)

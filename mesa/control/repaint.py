@@ -108,7 +108,8 @@ def repaint(
                         f"got {feather_px}")
     prompt = terrain.settings.prompt if prompt is None else prompt
     work_height, work_width = working_size(height, width, pipe.size_factor)
-    request = pipe.request(prompt, seeds, steps, guidance, sampler, negative_prompt, work_height, work_width)
+    request = pipe.request(prompt, seeds, steps, guidance, sampler, negative_prompt, work_height, work_width,
+                           overscan=0)  # the kept region is registered to the tile's pixels
     scale = encoding_scale(pipe, terrain.elevation_m)
     rgb01 = resample_field(terrain.rgb.astype(np.float32) / 255.0, work_height, work_width)
     dem = resample_field(to_model_dem(terrain.elevation_m, scale), work_height, work_width)

@@ -88,7 +88,8 @@ def texture_heightmap(
                                       unit=" (share of the schedule re-run)")
     height, width = values.shape
     work_height, work_width = working_size(height, width, pipe.size_factor)
-    request = pipe.request(prompt, seeds, steps, guidance, sampler, negative_prompt, work_height, work_width)
+    request = pipe.request(prompt, seeds, steps, guidance, sampler, negative_prompt, work_height, work_width,
+                           overscan=0)  # the user's heightmap is registered to the tile's pixels
     if relief_guidance > 0:
         pipe.check_memory(2 * len(request.seeds), work_height, work_width, request.guidance > 1.0,
                           f"texturing {len(request.seeds)} terrain(s) of {work_width} x {work_height} px with relief "

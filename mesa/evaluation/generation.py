@@ -30,7 +30,8 @@ class TerrainModel(Protocol):
     defaults: SamplingDefaults
 
     def __call__(self, prompt: str, seeds: Sequence[int] = ..., steps: int | None = None,
-                 guidance: float | None = None, sampler: str | None = None) -> list[Terrain]: ...
+                 guidance: float | None = None, sampler: str | None = None,
+                 overscan: int | None = None) -> list[Terrain]: ...
 
 
 class Generator:
@@ -78,7 +79,7 @@ class Generator:
     def _generate(self, prompt: str, seeds: list[int]) -> None:
         started = time.perf_counter()
         terrains = self.model(prompt, seeds=seeds, steps=self.settings.steps, guidance=self.settings.guidance,
-                              sampler=self.settings.sampler)
+                              sampler=self.settings.sampler, overscan=self.settings.overscan)
         self.seconds += time.perf_counter() - started
         for seed, terrain in zip(seeds, terrains):
             self._made[(prompt, seed)] = terrain
@@ -98,7 +99,7 @@ def seconds_per_terrain(model: TerrainModel, settings: SamplingDefaults, prompt:
     for repeat in range(repeats):
         started, started_cpu = time.perf_counter(), time.process_time()
         model(prompt, seeds=[10_000 + repeat], steps=settings.steps, guidance=settings.guidance,
-              sampler=settings.sampler)
+              sampler=settings.sampler, overscan=settings.overscan)
         wall.append(time.perf_counter() - started)
         cpu.append(time.process_time() - started_cpu)
     return float(np.median(wall)), float(np.median(cpu))

@@ -48,8 +48,8 @@ def markdown(card: dict, sheets: list[str]) -> str:
     settings, plan = card["settings"], card["plan"]
     summary = (f"Reference: {card['reference'].get('source')} ({card['reference'].get('split')} split, "
                f"{plan['tiles']} tiles); settings: {settings['sampler']}, {settings['steps']} steps, guidance "
-               f"{settings['guidance']}; {plan['seeds']} seeds per prompt; {plan['terrains_generated']} terrains "
-               f"generated in {card['run_seconds'] / 60:.1f} min.")
+               f"{settings['guidance']}, overscan {settings.get('overscan', 0)} px; {plan['seeds']} seeds per prompt; "
+               f"{plan['terrains_generated']} terrains generated in {card['run_seconds'] / 60:.1f} min.")
     lines = [f"# Scorecard: {card['model']}", "", summary, "", "## Headline", ""]
     lines += _table(["figure", "value"], headline_rows(card))
     lines += realism_lines(card["realism"]) + adherence_lines(card) + example_lines(card["prompts"])

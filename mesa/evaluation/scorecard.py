@@ -133,7 +133,7 @@ def run_scorecard(model: TerrainModel, reference: ReferenceSet, settings: Sampli
     planned = len({(prompt, seed) for prompt, request_seeds in requests for seed in request_seeds})
     check_run_memory(model, reference, planned)
     say(f"generating {planned} terrains with {model.model_id} ({settings.sampler}, {settings.steps} steps, "
-        f"guidance {settings.guidance})")
+        f"guidance {settings.guidance}, overscan {settings.overscan} px)")
     generator = Generator(model, settings, say)
     generator.make(requests)
     say("measuring")

@@ -52,6 +52,7 @@ class SamplingDefaults:
     sampler: str = "ddim"
     steps: int = 50
     guidance: float = 7.5
+    overscan: int = 0  # pixels sampled beyond each edge and cropped (`TerrainPipeline.request`)
 
     @classmethod
     def read(cls, model_dir: Path) -> "SamplingDefaults":
@@ -62,7 +63,7 @@ class SamplingDefaults:
             return cls(**json.loads(path.read_text(encoding="utf-8")))
         except (json.JSONDecodeError, TypeError, UnicodeDecodeError) as error:
             raise UserError(f"{path} is not a valid sampling defaults file ({error}); "
-                            f"expected {{\"sampler\": ..., \"steps\": ..., \"guidance\": ...}}") from None
+                            f"expected {{\"sampler\": ..., \"steps\": ..., \"guidance\": ...[, \"overscan\": ...]}}") from None
 
 
 class TerrainPipeline:
@@ -123,17 +124,23 @@ class TerrainPipeline:
     def request(self, prompt: str, seeds: Sequence[int] = (42, 50), steps: int | None = None,
                 guidance: float | None = None, sampler: str | None = None, negative_prompt: str = "",
                 height: int | None = None, width: int | None = None, relief_m: float | None = None,
-                base_m: float | None = None) -> SamplingRequest:
+                base_m: float | None = None, overscan: int | None = None) -> SamplingRequest:
         """Validated settings of one run: the checkpoint's defaults filled in, every value checked
         (UserError naming it and what is accepted) and the memory it needs checked against what
-        this machine can give (`mesa.limits`), before any work."""
+        this machine can give (`mesa.limits`), before any work.
+
+        `overscan` (pixels, default the checkpoint's): the run samples and decodes that much beyond
+        each edge and crops it, so the model's zero-padded edges (a raised or sunken rim, spikes at
+        the corners) fall outside the tile. Capabilities that register noise, a start or step hooks
+        to the tile's pixels (worlds, guides, repainting) ask for 0."""
         request = check_request(
             prompt, seeds, self.defaults.steps if steps is None else steps,
             self.defaults.guidance if guidance is None else guidance,
             self.defaults.sampler if sampler is None else sampler, negative_prompt,
             self.native_size if height is None else height, self.native_size if width is None else width,
-            relief_m, base_m, self.size_factor, self.native_size)
-        self.check_memory(len(request.seeds), request.height, request.width, request.guidance > 1.0)
+            relief_m, base_m, self.size_factor, self.native_size,
+            self.defaults.overscan if overscan is None else overscan)
+        self.check_memory(len(request.seeds), request.sampled_height, request.sampled_width, request.guidance > 1.0)
         return request
 
     def check_memory(self, num_latents: int, height: int, width: int, guidance: bool = True,
@@ -248,7 +255,7 @@ class TerrainPipeline:
         cancel: threading.Event | None = None,
     ) -> torch.Tensor:
         """Denoise one latent per seed of `request`; returns (N, 8, h, w) clean latents
-        (channels 0-3 image, 4-7 elevation).
+        (channels 0-3 image, 4-7 elevation) of the sampled size (the tile and its overscan).
 
         Args:
             request: validated settings (`pipe.request(...)`).
@@ -261,7 +268,10 @@ class TerrainPipeline:
             callback: called with a `StepProgress` after every step.
             cancel: set it to stop at the next step (`GenerationCancelled`).
         """
-        seed_noise, generators = self.initial_noise(request.seeds, request.height, request.width)
+        if request.overscan and (noise is not None or init_latents is not None or hooks):
+            raise ValueError("noise, init_latents and hooks are registered to the tile's pixels: "
+                             "sample them with a request of overscan 0")
+        seed_noise, generators = self.initial_noise(request.seeds, request.sampled_height, request.sampled_width)
         noise = seed_noise if noise is None else noise.to(self.device, self.dtype)
         schedule = make_schedule(request.sampler, self.components.scheduler_config, request.steps, self.device, strength)
         latents = start_latents(schedule, noise, None if init_latents is None else init_latents.to(self.device, self.dtype))
@@ -273,16 +283,18 @@ class TerrainPipeline:
     def to_terrains(self, latents: torch.Tensor, request: SamplingRequest, scale: ElevationScale | None = None,
                     seeds: Sequence[int] | None = None) -> list[Terrain]:
         """Decode clean latents one terrain at a time into `Terrain`s (elevation in metres by `scale`,
-        default: the request's)."""
+        default: the request's), the request's overscan cropped off after decoding."""
         scale = scale or self.elevation_scale(request)
         settings = GenerationSettings(request.prompt, request.negative_prompt, request.steps, float(request.guidance),
                                       request.sampler, request.height, request.width, scale.relief_m, scale.base_m,
-                                      self.model_id)
+                                      self.model_id, request.overscan)
+        crop = (slice(request.overscan, request.overscan + request.height),
+                slice(request.overscan, request.overscan + request.width))
         terrains = []
         for latent, seed in zip(latents, seeds or request.seeds):
-            image, dem_channels = self.decode(latent[None])
-            rgb = np.round(image[0] * 255).astype(np.uint8)
-            dem = dem_channels[0].mean(axis=-1).astype(np.float32)
+            image, dem_channels = (decoded[0][crop] for decoded in self.decode(latent[None]))
+            rgb = np.round(image * 255).astype(np.uint8)
+            dem = dem_channels.mean(axis=-1).astype(np.float32)
             elevation_m = (scale.base_m + dem * scale.relief_m).astype(np.float32)
             # A latent pixel always covers the same ground: other sizes cover more or less area.
             terrains.append(Terrain(rgb, dem, elevation_m, self.meters_per_pixel, int(seed), settings))
@@ -302,15 +314,16 @@ class TerrainPipeline:
         cancel: threading.Event | None = None,
         relief_m: float | None = None,
         base_m: float | None = None,
+        overscan: int | None = None,
     ) -> list[Terrain]:
         """Generate one `Terrain` per seed. Raises `UserError` for bad arguments (or a request too
         large for this machine's memory) and `GenerationCancelled` when `cancel` is set.
 
         `steps`, `guidance` and `sampler` default to the checkpoint's `sampling_defaults.json`
         (DDIM, 50 steps, guidance 7.5 for the published model); `height` and `width` to the
-        model's native size."""
+        model's native size; `overscan` to the checkpoint's (see `request`)."""
         request = self.request(prompt, seeds, steps, guidance, sampler, negative_prompt, height, width, relief_m,
-                               base_m)
+                               base_m, overscan)
         scale = self.elevation_scale(request)
         latents = self.sample_latents(request, callback=callback, cancel=cancel)
         return self.to_terrains(latents, request, scale)

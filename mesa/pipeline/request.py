@@ -39,10 +39,20 @@ class SamplingRequest:
     width: int
     relief_m: float | None = None
     base_m: float | None = None
+    overscan: int = 0
+
+    @property
+    def sampled_height(self) -> int:
+        """Pixels the run samples and decodes down the tile: `height` plus the overscan on both sides."""
+        return self.height + 2 * self.overscan
+
+    @property
+    def sampled_width(self) -> int:
+        return self.width + 2 * self.overscan
 
 
 def check_request(prompt, seeds, steps, guidance, sampler, negative_prompt, height, width, relief_m, base_m,
-                  size_factor: int, native_size: int) -> SamplingRequest:
+                  size_factor: int, native_size: int, overscan: int = 0) -> SamplingRequest:
     """A `SamplingRequest`, or UserError naming the first bad value and what is accepted."""
     for name, text in (("prompt", prompt), ("negative prompt", negative_prompt)):
         if not isinstance(text, str):
@@ -63,6 +73,7 @@ def check_request(prompt, seeds, steps, guidance, sampler, negative_prompt, heig
                                                              low_inclusive=False, unit=" metres"),
         base_m=None if base_m is None else check_number("base_m", base_m, -MAX_ABS_BASE_M, MAX_ABS_BASE_M,
                                                          unit=" metres"),
+        overscan=check_overscan(overscan, size_factor, native_size),
     )
 
 
@@ -86,3 +97,15 @@ def check_size(name: str, size, size_factor: int, native_size: int) -> int:
         raise UserError(f"{name} must be a positive multiple of {size_factor} pixels for this model "
                         f"(native size {native_size}), got {size!r}")
     return int(size)
+
+
+def check_overscan(overscan, size_factor: int, native_size: int) -> int:
+    """Pixels sampled beyond each edge of the tile and cropped after decoding: a whole number of
+    half size factors (the sampled size stays a multiple of the size factor), at most half the
+    native size."""
+    step, limit = size_factor // 2, native_size // 2
+    if isinstance(overscan, bool) or not isinstance(overscan, (int, np.integer)) or not 0 <= overscan <= limit \
+            or overscan % step:
+        raise UserError(f"overscan must be a multiple of {step} pixels from 0 to {limit} for this model "
+                        f"(pixels sampled beyond each edge and cropped), got {overscan!r}")
+    return int(overscan)

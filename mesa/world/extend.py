@@ -249,7 +249,7 @@ def extension_settings(pipe, world: World, prompt, steps, guidance, sampler, win
     s = world.settings
     request = pipe.request(prompt or world.prompt_map.prompts[0], [s.seed], s.steps if steps is None else steps,
                            s.guidance if guidance is None else guidance, s.sampler if sampler is None else sampler,
-                           s.negative_prompt)
+                           s.negative_prompt, overscan=0)
     check_sampler_for_worlds(request.sampler)
     batch = s.window_batch if window_batch is None else window_batch
     if isinstance(batch, bool) or not isinstance(batch, int) or not 1 <= batch <= 64:

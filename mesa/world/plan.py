@@ -77,7 +77,8 @@ def plan_world(pipe, prompts, seed: int, tiles=(2, 2), overlap: float = 0.5, ste
     tile_latent = pipe.native_size // pipe.vae_scale_factor
     layout = WorldLayout(columns, rows, tile_latent, pipe.vae_scale_factor, windows_per_tile(overlap, tile_latent))
     prompt_map = make_prompt_map(prompts, layout.latent_shape)
-    requests = [pipe.request(prompt, [seed], steps, guidance, sampler, negative_prompt, None, None, relief_m, base_m)
+    requests = [pipe.request(prompt, [seed], steps, guidance, sampler, negative_prompt, None, None, relief_m, base_m,
+                            overscan=0)  # windows overlap: a world's tiles are registered to its latent grid
                 for prompt in prompt_map.prompts]
     request = requests[0]
     check_sampler_for_worlds(request.sampler)

@@ -64,8 +64,8 @@ def summarise_quality(quality: dict | None) -> str:
         return "Not measured yet: run `python -m benchmarks.quality_mesa_tiny --write`."
     settings = quality["settings"]
     lines = [f"Measured by `benchmarks/quality_mesa_tiny.py` over {quality['seeds']} seeds per prompt at the "
-             f"default settings ({settings['sampler']}, {settings['steps']} steps, guidance {settings['guidance']}; "
-             "`sampling_defaults.json`); every number is in `quality.json`.", ""]
+             f"default settings ({settings['sampler']}, {settings['steps']} steps, guidance {settings['guidance']}, "
+             f"overscan {settings.get('overscan', 0)} px; `sampling_defaults.json`); every number is in `quality.json`.", ""]
     lines += [f"- {name}: {value}" for name, value in quality["figures"].items()]
     lines += ["", "Against a 200-step DDIM reference on the same seeds:", "",
               "| sampler | steps | elevation RMSE (m) | colour RMSE | s / terrain (batched) |",

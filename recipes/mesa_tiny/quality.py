@@ -75,7 +75,8 @@ def seed_difference_m(first: Terrain, second: Terrain) -> float:
 
 def generate(pipeline, prompt: str, seeds: list[int], settings: SamplingDefaults) -> list[Terrain]:
     """One terrain per seed, all seeds in one batch."""
-    return pipeline(prompt, seeds=seeds, steps=settings.steps, guidance=settings.guidance, sampler=settings.sampler)
+    return pipeline(prompt, seeds=seeds, steps=settings.steps, guidance=settings.guidance, sampler=settings.sampler,
+                    overscan=settings.overscan)
 
 
 def prompt_figures(pipeline, seeds: list[int], settings: SamplingDefaults) -> dict[str, dict[str, float]]:
@@ -111,16 +112,18 @@ def relations(figures: dict[str, dict[str, float]]) -> dict[str, float]:
     }
 
 
-def steps_table(pipeline, prompts: list[str], seeds: list[int], guidance: float) -> list[dict]:
+def steps_table(pipeline, prompts: list[str], seeds: list[int], guidance: float, overscan: int = 0) -> list[dict]:
     """Each sampler of SAMPLERS at each of STEP_COUNTS against a 200-step DDIM reference on the
-    same seeds: RMS error of elevation_m (metres) and of the colour (0..1), seconds per terrain."""
-    references = {prompt: generate(pipeline, prompt, seeds, SamplingDefaults(*REFERENCE, guidance)) for prompt in prompts}
+    same seeds (all at `guidance` and `overscan`): RMS error of elevation_m (metres) and of the
+    colour (0..1), seconds per terrain."""
+    references = {prompt: generate(pipeline, prompt, seeds, SamplingDefaults(*REFERENCE, guidance, overscan))
+                  for prompt in prompts}
     rows = []
     for sampler, steps in itertools.product(SAMPLERS, STEP_COUNTS):
         elevation_errors, colour_errors, started = [], [], time.perf_counter()
         for prompt in prompts:
-            for terrain, reference in zip(generate(pipeline, prompt, seeds, SamplingDefaults(sampler, steps, guidance)),
-                                          references[prompt]):
+            settings = SamplingDefaults(sampler, steps, guidance, overscan)
+            for terrain, reference in zip(generate(pipeline, prompt, seeds, settings), references[prompt]):
                 elevation_errors.append(seed_difference_m(terrain, reference))
                 difference = (terrain.rgb.astype(np.float32) - reference.rgb.astype(np.float32)) / 255.0
                 colour_errors.append(float(np.sqrt(np.mean(difference ** 2))))

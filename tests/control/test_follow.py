@@ -1,6 +1,8 @@
 """Follow a guide: strength 0 is plain generation, higher strengths hold the guide's large shapes,
 seeds still differ, and wrong strengths, sizes and ranges are one clear error."""
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 import torch
@@ -89,3 +91,12 @@ def test_mesa_tiny_follows_a_sketch_more_with_strength(mesa_tiny):
         results = follow_guide(mesa_tiny, guide, strength, prompt, [1, 2], steps=20)
         scores[strength] = [lowpass_correlation(r.elevation_m, guide.heights01) for r in results]
     assert min(scores[1.0]) >= 0.8 and min(scores[1.0]) >= max(scores[0.0]) + 0.4
+
+
+def test_a_checkpoints_overscan_does_not_shift_the_guide(tiny_pipeline, heightmap_m, monkeypatch):
+    """Guides are registered to the tile's pixels: control samples without the checkpoint's overscan."""
+    plain = follow_guide(tiny_pipeline, guide_from_heightmap(heightmap_m), 0.6, "hills", [4], steps=3)
+    monkeypatch.setattr(tiny_pipeline, "defaults", replace(tiny_pipeline.defaults, overscan=8))
+    [guided] = follow_guide(tiny_pipeline, guide_from_heightmap(heightmap_m), 0.6, "hills", [4], steps=3)
+    assert guided.settings.overscan == 0
+    np.testing.assert_array_equal(guided.dem, plain[0].dem)

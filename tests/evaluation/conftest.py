@@ -52,7 +52,7 @@ class FakeModel:
     def __init__(self):
         self.calls = []
 
-    def __call__(self, prompt, seeds=(0,), steps=None, guidance=None, sampler=None):
+    def __call__(self, prompt, seeds=(0,), steps=None, guidance=None, sampler=None, overscan=None):
         self.calls.append((prompt, tuple(seeds)))
         return [self.make(prompt, int(seed)) for seed in seeds]
 

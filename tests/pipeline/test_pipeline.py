@@ -1,11 +1,14 @@
+import json
 import logging
 import threading
+from dataclasses import replace
 
 import numpy as np
 import pytest
 
 from mesa.errors import UserError
 from mesa.pipeline import GenerationCancelled
+from mesa.pipeline.pipeline import SamplingDefaults
 from mesa.pipeline.samplers import SAMPLERS
 
 SIZE = 32
@@ -144,8 +147,47 @@ def test_relief_override_and_default(tiny_pipeline):
         ({"height": 0}, "height must be a positive multiple of 16"),
         ({"steps": 2.7}, "steps must be an integer"),
         ({"prompt": None}, "prompt must be text"),
+        ({"overscan": 4}, "overscan must be a multiple of 8 pixels from 0 to 16"),
+        ({"overscan": -8}, "overscan must be a multiple of 8 pixels"),
+        ({"overscan": 24}, "overscan must be a multiple of 8 pixels from 0 to 16"),
+        ({"overscan": True}, "overscan must be a multiple of 8 pixels"),
+        ({"overscan": 8.0}, "overscan must be a multiple of 8 pixels"),
     ],
 )
 def test_bad_arguments_are_clear_errors(tiny_pipeline, kwargs, message):
     with pytest.raises(UserError, match=message):
         generate(tiny_pipeline, **kwargs)
+
+
+def test_overscan_is_the_centre_of_a_larger_run_of_the_same_seed(tiny_pipeline):
+    [larger] = generate(tiny_pipeline, height=SIZE + 16, width=SIZE + 16)
+    [overscanned] = generate(tiny_pipeline, overscan=8)
+    assert overscanned.dem.shape == (SIZE, SIZE) and overscanned.rgb.shape == (SIZE, SIZE, 3)
+    np.testing.assert_array_equal(overscanned.dem, larger.dem[8:-8, 8:-8])
+    np.testing.assert_array_equal(overscanned.rgb, larger.rgb[8:-8, 8:-8])
+    np.testing.assert_array_equal(overscanned.elevation_m, larger.elevation_m[8:-8, 8:-8])
+    assert overscanned.dem.flags.c_contiguous and overscanned.rgb.flags.c_contiguous
+    assert (overscanned.settings.overscan, overscanned.settings.height, overscanned.settings.width) == (8, SIZE, SIZE)
+    [plain] = generate(tiny_pipeline)
+    assert plain.settings.overscan == 0 and not np.array_equal(plain.dem, overscanned.dem)
+
+
+def test_overscan_defaults_to_the_checkpoints(tiny_pipeline, monkeypatch, tmp_path):
+    (tmp_path / "sampling_defaults.json").write_text(json.dumps({"sampler": "unipc", "steps": 20, "guidance": 1.5,
+                                                                 "overscan": 8}))
+    assert SamplingDefaults.read(tmp_path) == SamplingDefaults("unipc", 20, 1.5, 8)
+    monkeypatch.setattr(tiny_pipeline, "defaults", replace(tiny_pipeline.defaults, overscan=8))
+    [default] = generate(tiny_pipeline)
+    [explicit] = generate(tiny_pipeline, overscan=8)
+    [none] = generate(tiny_pipeline, overscan=0)
+    np.testing.assert_array_equal(default.dem, explicit.dem)
+    assert default.settings.overscan == 8 and none.settings.overscan == 0
+    assert not np.array_equal(default.dem, none.dem)
+
+
+def test_inputs_registered_to_the_tile_refuse_overscan(tiny_pipeline):
+    request = tiny_pipeline.request("hills", [1], 2, height=SIZE, width=SIZE, overscan=8)
+    noise, _ = tiny_pipeline.initial_noise([1], SIZE, SIZE)
+    for kwargs in ({"hooks": [lambda state: None]}, {"noise": noise}):
+        with pytest.raises(ValueError, match="overscan 0"):
+            tiny_pipeline.sample_latents(request, **kwargs)
