@@ -48,7 +48,8 @@ def test_elevation_is_in_metres(prompt_figures_at_default):
 
 def test_default_steps_are_close_to_the_200_step_reference(tiny_model_pipeline, default_settings):
     seeds, prompt = [0, 1], PROMPTS["mountains"]
-    reference = generate(tiny_model_pipeline, prompt, seeds, SamplingDefaults(*REFERENCE, default_settings.guidance))
+    reference = generate(tiny_model_pipeline, prompt, seeds,
+                         SamplingDefaults(*REFERENCE, default_settings.guidance, default_settings.overscan))
     fast = generate(tiny_model_pipeline, prompt, seeds, default_settings)
     relief = np.mean([np.ptp(t.elevation_m) for t in reference])
     errors = [seed_difference_m(a, b) for a, b in zip(fast, reference)]
