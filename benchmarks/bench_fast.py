@@ -3,10 +3,12 @@
     .venv/bin/python -m benchmarks.bench_fast [--teacher mesa-tiny] [--student mesa-tiny-fast]
                                               [--repeats 3] [--gpu-size 768] [--gpu-seeds 1 4 8]
 
-1. CPU (always): the teacher at its defaults (mesa-tiny: unipc, 20 steps, guidance 2) and the
-   student at its defaults (mesa-tiny-fast: lcm, 2 steps, guidance folded in), text to decoded terrain, one seed,
-   in this process, this machine's threads: median seconds per terrain over --repeats, UNet
-   evaluations per terrain (counted by a hook on the UNet) and the ratio.
+1. CPU (always): the teacher at its defaults (mesa-tiny: unipc, 20 steps, guidance 1.5, overscan 16)
+   and the student at its defaults (mesa-tiny-fast: lcm, 2 steps, guidance folded in, overscan 16),
+   then the student at 4 steps with its overscan and without (the issue's 4-step figure), text to
+   decoded terrain, one seed, in this process, this machine's threads: median seconds per terrain
+   over --repeats, UNet evaluations per terrain (counted by a hook on the UNet) and the ratio at
+   the defaults.
 2. App (always): the page's Generate callback from the click to the gallery's tiles (sampling,
    the session's files, the gallery images), at the app's default 4 variations of a four-part
    prompt, full settings against the "Fast preview" box (`ui.fast_preview`: the student when
@@ -24,6 +26,7 @@ import argparse
 import logging
 import time
 from collections.abc import Callable
+from dataclasses import replace
 
 import numpy as np
 import torch
@@ -44,24 +47,34 @@ def counting(pipe: TerrainPipeline, calls: list[int]):
 def cpu_section(teacher_name: str, student_name: str, repeats: int) -> None:
     teacher, student = TerrainPipeline.from_pretrained(teacher_name), TerrainPipeline.from_pretrained(student_name)
     print(f"CPU, {torch.get_num_threads()} threads, {teacher.native_size} px, one seed, median of {repeats}:")
-    rows = {}
-    for label, pipe in ((f"teacher {teacher_name}", teacher), (f"student {student_name}", student)):
+    runs = [(f"teacher {teacher_name}", teacher, teacher.defaults),
+            (f"student {student_name}", student, student.defaults),
+            (f"student {student_name}", student, replace(student.defaults, steps=STUDENT_STEPS)),
+            (f"student {student_name}", student, replace(student.defaults, steps=STUDENT_STEPS, overscan=0))]
+    rows = []
+    for label, pipe, settings in dict.fromkeys(runs):  # the student's defaults may already be a later row
+        def generate(seed: int) -> None:
+            pipe(PROMPT, seeds=[seed], steps=settings.steps, guidance=settings.guidance, sampler=settings.sampler,
+                 overscan=settings.overscan)
+
         calls = []
         hook = counting(pipe, calls)
-        pipe(PROMPT, seeds=[0])  # warm-up
+        generate(0)  # warm-up
         calls.clear()
         times = []
         for repeat in range(repeats):
             started = time.perf_counter()
-            pipe(PROMPT, seeds=[repeat])
+            generate(repeat)
             times.append(time.perf_counter() - started)
         hook.remove()
-        rows[label] = (float(np.median(times)), sum(calls) / repeats, pipe.defaults)
-    print(f"  {'model':34} {'sampler':>8} {'steps':>5} {'UNet evals':>10} {'s/terrain':>10}")
-    for label, (seconds, evaluations, defaults) in rows.items():
-        print(f"  {label:34} {defaults.sampler:>8} {defaults.steps:>5} {evaluations:>10.0f} {seconds:>10.3f}")
-    (teacher_s, teacher_evals, _), (student_s, student_evals, _) = rows.values()
-    print(f"  speed-up {teacher_s / student_s:.1f}x; UNet evaluations {teacher_evals:.0f} -> {student_evals:.0f}")
+        rows.append((label, float(np.median(times)), sum(calls) / repeats, settings))
+    print(f"  {'model':34} {'sampler':>8} {'steps':>5} {'overscan':>8} {'UNet evals':>10} {'s/terrain':>10}")
+    for label, seconds, evaluations, settings in rows:
+        print(f"  {label:34} {settings.sampler:>8} {settings.steps:>5} {settings.overscan:>8} {evaluations:>10.0f} "
+              f"{seconds:>10.3f}")
+    (_, teacher_s, teacher_evals, _), (_, student_s, student_evals, _) = rows[:2]
+    print(f"  speed-up at the defaults {teacher_s / student_s:.1f}x; UNet evaluations {teacher_evals:.0f} -> "
+          f"{student_evals:.0f}")
 
 
 def gpu_loop_seconds(unet, size: int, seeds: int, steps: int, guided: bool, dtype: torch.dtype, repeats: int = 2,

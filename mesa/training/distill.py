@@ -359,7 +359,9 @@ def export_student(accelerator, student: Student, teacher: Components, config: D
     model_dir = Path(config.output_dir) / "model"
     if accelerator.is_main_process:
         student.unet.load_state_dict(state_dict)  # gathered from DeepSpeed/FSDP shards
-        defaults = SamplingDefaults(STUDENT_SAMPLER, config.sampling_steps, 1.0)
+        # the student has its teacher's edges (same architecture and tiles): it samples with the teacher's overscan
+        defaults = SamplingDefaults(STUDENT_SAMPLER, config.sampling_steps, 1.0,
+                                    SamplingDefaults.read(teacher.model_dir).overscan)
         record = {"method": "latent consistency distillation (Luo et al. 2023)", "teacher": config.teacher,
                   "student": config.student, "guidance": setup.guidance, "solver_steps": config.solver_steps,
                   "timestep_scaling": config.timestep_scaling, "target_ema_decay": config.target_ema_decay,

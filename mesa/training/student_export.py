@@ -78,10 +78,11 @@ def write_student_files(folder: Path, teacher_dir: Path, record: dict, defaults:
 def model_card(record: dict, defaults: SamplingDefaults, license: str | None) -> str:
     """A short card: what the student is, how to sample it, and the teacher's licence."""
     front = f"---\nlicense: {license}\n---\n\n" if license and not license.startswith("unknown") else ""
+    overscan = f", overscan {defaults.overscan} px (the teacher's)" if defaults.overscan else ""
     return (f"{front}# Few-step student of {record['teacher']}\n\n"
             f"Distilled by `python -m mesa distill` (latent consistency distillation, Luo et al. 2023) as a "
             f"{record['student']} student, {record['steps']} steps. Classifier-free guidance {record['guidance']:g} "
             f"is folded in: sample with the `{defaults.sampler}` sampler, {defaults.steps} steps, guidance "
-            f"{defaults.guidance:g} (`sampling_defaults.json`); one UNet evaluation per step.\n\n"
+            f"{defaults.guidance:g}{overscan} (`sampling_defaults.json`); one UNet evaluation per step.\n\n"
             f"The weights inherit the teacher's licence: {license or 'see the teacher'}. How it was made: "
             f"`{DISTILLATION_FILE}`.\n")

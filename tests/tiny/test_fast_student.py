@@ -14,6 +14,7 @@ from mesa.evaluation.adherence import MEASURES, RELIEF_RATIO_TARGET, measure
 from mesa.evaluation.prompt_cases import landform_cases
 from mesa.evaluation.sheets import SHEET_BIOMES
 from mesa.pipeline.loading import BUNDLED_MODELS_DIR
+from mesa.pipeline.pipeline import SamplingDefaults
 
 STUDENT_DIR = BUNDLED_MODELS_DIR / "mesa-tiny-fast"
 SEEDS = [0, 1]
@@ -51,6 +52,9 @@ def test_it_is_the_teachers_student_at_a_few_steps(student):
     assert 1 <= student.defaults.steps <= 4  # [2: the steps closest to the held-out tiles, docs/fast.md]
     record = json.loads((STUDENT_DIR / "distillation.json").read_text(encoding="utf-8"))
     assert record["teacher"] == "mesa-tiny" and record["guidance"] > 1.0  # guidance folded in
+    teacher_defaults = SamplingDefaults.read(BUNDLED_MODELS_DIR / "mesa-tiny")
+    assert record["guidance"] == teacher_defaults.guidance  # the look of the teacher's own default
+    assert student.defaults.overscan == teacher_defaults.overscan > 0  # the same edges, kept out the same way
     teacher_vae = BUNDLED_MODELS_DIR / "mesa-tiny" / "vae" / "diffusion_pytorch_model.safetensors"
     assert (STUDENT_DIR / "vae" / "diffusion_pytorch_model.safetensors").read_bytes() == teacher_vae.read_bytes()
 
@@ -67,7 +71,8 @@ def test_one_unet_evaluation_per_step(student):
 
 @pytest.mark.parametrize("biome_id", [b for b in SHEET_BIOMES if b != ROCK_AND_ICE])
 def test_mountains_stay_three_times_as_rough_as_plains(measured, biome_id):
-    # [6.6 - 20.9]; rock and ice is left out as for the teacher (1.2x: high and rough whatever the landform)
+    # [11.4 - 19.1]; rock and ice is left out as for the teacher (2.2x: high and rough
+    # whatever the landform)
     plains, mountains = (measured(biome_id, landform)[:, RELIEF].mean() for landform in ("plains", "mountains"))
     assert mountains >= RELIEF_RATIO_TARGET * plains
 
@@ -75,5 +80,5 @@ def test_mountains_stay_three_times_as_rough_as_plains(measured, biome_id):
 def test_biome_colours_survive_distillation(measured):
     greenness = measured(RAINFOREST, "hills")[:, GREENNESS] - measured(DESERT, "hills")[:, GREENNESS]
     snow = measured(ROCK_AND_ICE, "hills")[:, SNOW] - measured(RAINFOREST, "hills")[:, SNOW]
-    assert greenness.mean() >= 0.1  # [0.21]
-    assert snow.mean() >= 0.35  # [0.95]
+    assert greenness.mean() >= 0.1  # [0.23]
+    assert snow.mean() >= 0.35  # [0.70]

@@ -5,6 +5,7 @@ steps with 4 UNet evaluations, and every file written is safetensors or JSON."""
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -65,7 +66,7 @@ def test_resumed_distillation_matches_uninterrupted_run_and_exports_a_lora_stude
     record = json.loads((straight.model_dir / STUDENT_FILE).read_text())
     assert record["rank"] == 2 and record["guidance"] == 5.0 and record["solver_steps"] == 20
     assert json.loads((straight.model_dir / "sampling_defaults.json").read_text()) == {
-        "sampler": "lcm", "steps": 4, "guidance": 1.0}
+        "sampler": "lcm", "steps": 4, "guidance": 1.0, "overscan": 0}
     written = {path.suffix for path in tmp_path.rglob("*") if path.is_file()}
     assert written <= {".json", ".jsonl", ".safetensors", ".md"}  # no pickle anywhere
 
@@ -90,9 +91,13 @@ def test_lora_student_loads_and_samples_in_four_unet_evaluations(distill_config,
         student("hills", seeds=[1], steps=9, height=RESOLUTION, width=RESOLUTION)
 
 
-def test_full_student_exports_a_model_folder_and_validates(distill_config, tmp_path):
-    config = distill_config(student="full", max_steps=2, checkpoint_every=2, validation_every=2,
-                            validation_prompts=["hills"])
+def test_full_student_exports_a_model_folder_and_validates(distill_config, pipeline_dir, tmp_path):
+    teacher = tmp_path / "teacher"  # a teacher that samples with overscan: its student inherits it
+    shutil.copytree(pipeline_dir, teacher)
+    (teacher / "sampling_defaults.json").write_text(json.dumps({"sampler": "ddim", "steps": 50, "guidance": 7.5,
+                                                                "overscan": 8}))
+    config = distill_config(teacher=str(teacher), student="full", max_steps=2, checkpoint_every=2,
+                            validation_every=2, validation_prompts=["hills"])
     result = distill(config, dataset=ListSource(count=2))
     model_dir = result.model_dir
     assert (model_dir / "unet" / "diffusion_pytorch_model.safetensors").is_file()
@@ -102,6 +107,8 @@ def test_full_student_exports_a_model_folder_and_validates(distill_config, tmp_p
     calls = count_unet_calls(student)
     terrain = student("hills", seeds=[5], steps=2, height=RESOLUTION, width=RESOLUTION)[0]
     assert calls == [1, 1] and np.isfinite(terrain.elevation_m).all()
+    assert student.defaults.overscan == 8 and terrain.settings.overscan == 8
+    assert terrain.dem.shape == (RESOLUTION, RESOLUTION)
 
 
 @pytest.mark.parametrize("overrides, message", [
