@@ -1,4 +1,4 @@
-"""Per-tile statistics of a colour image (H, W, 3) uint8, each a pure function (values on 0..1 colour).
+"""Per-tile statistics of a colour image (H, W, 3) uint8 (or float in [0, 1]), each a pure function (values on 0..1 colour).
 
     mean_red, mean_green, mean_blue   mean of each channel
     brightness_std                    standard deviation of brightness (mean of the channels)
@@ -23,8 +23,20 @@ _EPSILON = 1e-3  # keeps the colour indices finite on black pixels
 
 
 def as_unit_rgb(rgb: np.ndarray) -> np.ndarray:
-    """(H, W, 3) float32 in [0, 1] from a uint8 image."""
-    return np.asarray(rgb, dtype=np.float32) / 255.0
+    """(H, W, 3) float32 in [0, 1] from an 8-bit image (integers 0..255, as `Terrain.rgb`) or from
+    float colour already in [0, 1] (as the synthetic tiles and the decoder give it).
+
+    Float colour outside [0, 1] is refused: divided by 255 it would read as near-black (every
+    measure near zero), taken as it is it would be a 0..255 image in the wrong dtype."""
+    rgb = np.asarray(rgb)
+    if np.issubdtype(rgb.dtype, np.integer):
+        return rgb.astype(np.float32) / 255.0
+    if not np.issubdtype(rgb.dtype, np.floating):
+        raise TypeError(f"colour must be 8-bit integers 0..255 or floats in [0, 1], got dtype {rgb.dtype}")
+    if rgb.size and not (np.nanmin(rgb) >= 0.0 and np.nanmax(rgb) <= 1.0):
+        raise ValueError(f"float colour must lie in [0, 1] (got {np.nanmin(rgb):.3g}..{np.nanmax(rgb):.3g}); "
+                         "pass an 8-bit image as uint8")
+    return rgb.astype(np.float32)
 
 
 def greenness(rgb: np.ndarray) -> float:

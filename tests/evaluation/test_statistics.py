@@ -116,3 +116,20 @@ def test_sharpness_sees_edges_not_flat_colour():
     assert sharpness(stripes) == pytest.approx(1.0)  # black and white alternate: a full step per pixel
     ramp = np.repeat(np.tile(np.linspace(0, 255, 16).astype(np.uint8), (16, 1))[..., None], 3, axis=-1)
     assert sharpness(ramp) == pytest.approx(1 / 15, abs=0.003)
+
+
+def test_float_colour_in_unit_range_measures_as_its_8_bit_image():
+    rng = np.random.default_rng(0)
+    unit = rng.random((16, 16, 3)).astype(np.float32)
+    eight_bit = np.round(unit * 255).astype(np.uint8)
+    for measure in (greenness, aridity, snow_cover):
+        assert measure(unit) == pytest.approx(measure(eight_bit), abs=0.01)
+    snowy = np.full((8, 8, 3), 0.9, np.float32)  # the synthetic tiles' float colour: once read as black
+    assert snow_cover(snowy) == 1.0
+
+
+def test_colour_in_an_unreadable_form_is_refused_not_misread():
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+        greenness(np.full((4, 4, 3), 200.0))  # a 0..255 image in float
+    with pytest.raises(TypeError, match="8-bit"):
+        greenness(np.full((4, 4, 3), True))
