@@ -41,7 +41,7 @@ from mesa.prompts import build_prompt
 
 TIMESTEPS = (999, 900, 600)
 MIN_SEASON_CHANGE = 0.05  # mean colour difference (0..1) between twins for a pair to count
-BIOME_SWAPS = (("deserts", "tropical rainforests"),)  # swapped-in phrase; the second where the first is the tile's
+SWAP_BIOME, SWAP_BIOME_ELSE = "deserts", "tropical rainforests"  # the second where the first is the tile's own
 PROMPT_PAIRS = [(f"A Sentinel-2 image of {a} and {landform} in {country} in July",
                  f"A Sentinel-2 image of {b} and {landform} in {country} in July")
                 for a, b in (("tropical rainforests", "rock and ice"), ("deserts", "conifer forests"),
@@ -85,9 +85,8 @@ def month_swapped(captions: list[str]) -> list[str]:
 
 
 def biome_swapped(captions: list[str]) -> list[str]:
-    first, second = BIOME_SWAPS[0]
-    return [re.sub(r"image of .*? and ", f"image of {second if first in c else first} and ", c, count=1)
-            for c in captions]
+    return [re.sub(r"image of .*? and ", f"image of {SWAP_BIOME_ELSE if SWAP_BIOME in c else SWAP_BIOME} and ",
+                   c, count=1) for c in captions]
 
 
 def tile_mean_errors(pipe: TerrainPipeline, latents: torch.Tensor, captions: dict[str, list[str]],
@@ -118,7 +117,7 @@ def padding_share(pipe: TerrainPipeline, seed: int, count: int) -> list[float]:
             end = int((ids == pipe.components.text_encoder.config.eos_token_id).nonzero()[0, 0]) + 1
             mixed = states[:1].clone()
             mixed[:, end:] = states[1:, end:]
-            latent_side = pipe.native_size // _latent_factor(pipe)
+            latent_side = pipe.native_size // pipe.vae_scale_factor
             noise = torch.randn((1, 2 * unet.config.in_channels, latent_side, latent_side),
                                 generator=torch.Generator().manual_seed(seed + index)).to(states.dtype)
             step = torch.tensor([999])
@@ -126,10 +125,6 @@ def padding_share(pipe: TerrainPipeline, seed: int, count: int) -> list[float]:
             to_a, to_b = float((out[2] - out[0]).norm()), float((out[2] - out[1]).norm())
             shares.append(to_a / (to_a + to_b) if to_a + to_b > 0 else 0.5)
     return shares
-
-
-def _latent_factor(pipe: TerrainPipeline) -> int:
-    return 2 ** (len(pipe.components.vae.config.block_out_channels) - 1)
 
 
 def main(argv: list[str] | None = None) -> int:
