@@ -68,6 +68,8 @@ class TrainConfig(DataConfig):
     adam_epsilon: float = 1e-8
     max_grad_norm: float = 1.0
     max_steps: int = 80_000
+    high_noise_share: float = 0.0  # probability that a batch draws all its timesteps from the top of the
+    high_noise_min_timestep: int = 850  # schedule, [high_noise_min_timestep, T): where captions set the colour
     seed: int = 0
 
     # Memory and speed.
@@ -221,6 +223,10 @@ def validate(config: DataConfig) -> None:
             raise UserError("use_ema and LoRA cannot be combined (EMA of adapters is not supported)")
         if config.gradient_accumulation_steps < 1:
             raise UserError("gradient_accumulation_steps must be at least 1")
+        if not (math.isfinite(config.high_noise_share) and 0.0 <= config.high_noise_share <= 1.0):
+            raise UserError(f"high_noise_share must be in [0, 1], got {config.high_noise_share}")
+        if config.high_noise_min_timestep < 0:
+            raise UserError(f"high_noise_min_timestep must be >= 0, got {config.high_noise_min_timestep}")
         if config.text_encoder_learning_rate is not None:
             if not config.train_text_encoder:
                 raise UserError("text_encoder_learning_rate applies only with train_text_encoder=true")

@@ -23,13 +23,26 @@ class NoisedBatch:
     target: torch.Tensor
 
 
-def noise_latents(latents: torch.Tensor, scheduler, generator: torch.Generator) -> NoisedBatch:
+def noise_latents(latents: torch.Tensor, scheduler, generator: torch.Generator, high_noise_share: float = 0.0,
+                  high_noise_min_timestep: int = 850) -> NoisedBatch:
     """Draw independent noise for every channel (so image and elevation noise are independent) and
     one timestep per sample; return the noised latents and the target of `scheduler`'s
-    prediction_type ("v_prediction": v = sqrt(a) * noise - sqrt(1 - a) * x0; "epsilon": noise)."""
+    prediction_type ("v_prediction": v = sqrt(a) * noise - sqrt(1 - a) * x0; "epsilon": noise).
+
+    Timesteps are uniform over the schedule, except that with probability `high_noise_share` the
+    whole batch draws them from [high_noise_min_timestep, T) instead. Near pure noise is the only place
+    where a tile's overall colour (its season) must come from the caption: lower down, the noisy latent
+    already gives it away, so a uniform draw spends little of the loss on reading the month. A whole
+    batch, not single samples, so tiles prepared as twins (the same ground in two months, adjacent
+    positions) share their noise level. share 0 draws nothing extra (runs stay reproducible)."""
+    num_timesteps = scheduler.config.num_train_timesteps
+    if not 0 <= high_noise_min_timestep < num_timesteps:
+        raise ValueError(f"high_noise_min_timestep must be in [0, {num_timesteps}), got {high_noise_min_timestep}")
     noise = torch.randn(latents.shape, generator=generator, device=latents.device, dtype=latents.dtype)
-    timesteps = torch.randint(0, scheduler.config.num_train_timesteps, (latents.shape[0],),
-                              generator=generator, device=latents.device)
+    lowest = 0
+    if high_noise_share > 0 and torch.rand((), generator=generator, device=latents.device) < high_noise_share:
+        lowest = high_noise_min_timestep
+    timesteps = torch.randint(lowest, num_timesteps, (latents.shape[0],), generator=generator, device=latents.device)
     noisy = scheduler.add_noise(latents, noise, timesteps)
     prediction_type = scheduler.config.prediction_type
     if prediction_type == "v_prediction":

@@ -102,7 +102,8 @@ def train(config: TrainConfig, dataset: TerrainSource | None = None) -> TrainRes
             batch = run.next_batch()
             with accelerator.accumulate(*trainees.wrapped.values()):
                 generator = step_generator(config.seed, run.step, micro, accelerator.process_index, accelerator.device)
-                loss = diffusion_loss(unet, text_encoder, start.vae, batch, noise_scheduler, generator)
+                loss = diffusion_loss(unet, text_encoder, start.vae, batch, noise_scheduler, generator,
+                                      config.high_noise_share, config.high_noise_min_timestep)
                 accelerator.backward(loss)
                 if accelerator.sync_gradients:
                     grad_norm = accelerator.clip_grad_norm_(trainees.parameters, config.max_grad_norm)
@@ -148,7 +149,8 @@ def prepare_trainees(accelerator, start: StartingPoint, config: TrainConfig) -> 
     return Trainees(modules, wrapped, prepared[-2], prepared[-1], ema)
 
 
-def diffusion_loss(unet, text_encoder, vae, batch: Batch, scheduler, generator: torch.Generator) -> torch.Tensor:
+def diffusion_loss(unet, text_encoder, vae, batch: Batch, scheduler, generator: torch.Generator,
+                   high_noise_share: float = 0.0, high_noise_min_timestep: int = 850) -> torch.Tensor:
     """Masked MSE between the UNet's prediction and the scheduler's target for one batch.
 
     The text encoder is differentiated through when it is in train mode (`train_text_encoder`);
@@ -158,7 +160,7 @@ def diffusion_loss(unet, text_encoder, vae, batch: Batch, scheduler, generator: 
         latents = encode_latents(vae, batch.rgb.to(device), batch.elevation.to(device), generator)
     with torch.set_grad_enabled(text_encoder.training):
         context = text_encoder(batch.input_ids.to(device))[0]
-    noised = noise_latents(latents, scheduler, generator)
+    noised = noise_latents(latents, scheduler, generator, high_noise_share, high_noise_min_timestep)
     prediction = unet(noised.noisy_latents, noised.timesteps, encoder_hidden_states=context).sample
     return masked_mse(prediction, noised.target, batch.latent_mask.to(device))
 

@@ -13,12 +13,18 @@ Stages (each skipped or resumed when its output exists, so an interrupted run co
     3b. decoder     its decoder fine-tuned on whole tiles, edges weighted up,
                     encoder frozen (configs/vae_decoder_train.json)             -> run/vae_decoder/vae/
     4. train        UNetDEMConditionModel from configs/unet.json                -> run/unet/model/
+    4b. seasons     stage 4's model trained on season twins (each terrain in its
+                    month and six months later, run/tiles_seasons/), most batches
+                    near pure noise (configs/seasons_train.json)               -> run/seasons/model/
     5. assemble     the model (with the stage 3b VAE), its card, metrics and
                     validation images                                           -> model_dir
 
 Stages 3, 3b and 4 are the repository's trainers (`mesa.training`), given the prepared tiles. Crops
 make stage 3 four times cheaper but never show the decoder a tile's corners: alone, it decoded a
 raised rim and corner spikes. Stage 3b leaves the encoder, so the latents the UNet learns, as they were.
+Stage 4 alone reads the biome and the landform but not the month: a tile's colour is set by the caption
+only near pure noise, which uniform timesteps rarely draw. Stage 4b shows it the same ground in two
+seasons, with the timesteps where the month matters (docs/mesa_tiny.md, "The month").
 """
 
 from __future__ import annotations
@@ -42,7 +48,7 @@ from mesa.training.config import TrainConfig, VaeTrainConfig, build_config, coer
 logger = logging.getLogger(__name__)
 DEFAULT_CONFIG = Path(__file__).resolve().parent / "configs" / "recipe.json"
 PATH_FIELDS = ("run_dir", "model_dir", "text_encoder_config", "vae_config", "unet_config", "scheduler_config",
-               "vae_train_config", "vae_decoder_train_config", "train_config")
+               "vae_train_config", "vae_decoder_train_config", "train_config", "seasons_train_config")
 QUALITY_FILES = ("quality.json", "sampling_defaults.json")  # written by benchmarks/quality_mesa_tiny.py
 
 
@@ -64,14 +70,17 @@ class RecipeConfig:
     vae_train_config: str = "vae_train.json"
     vae_decoder_train_config: str = "vae_decoder_train.json"
     train_config: str = "train.json"
+    seasons_train_config: str = "seasons_train.json"
+    season_shift: int = 6  # stage 4b's twin of each terrain: this many months after its drawn month
 
 
 class TrainerConfigs(NamedTuple):
-    """The typed configs of the recipe's three trainer runs."""
+    """The typed configs of the recipe's four trainer runs."""
 
     vae: VaeTrainConfig  # stage 3: the VAE from scratch on crops
     decoder: VaeTrainConfig  # stage 3b: its decoder on whole tiles
     unet: TrainConfig  # stage 4
+    seasons: TrainConfig  # stage 4b: stage 4's model on season twins
 
 
 def read_recipe(path: str | Path, overrides: dict[str, str]) -> RecipeConfig:
@@ -105,7 +114,13 @@ def trainer_configs(recipe: RecipeConfig) -> TrainerConfigs:
     train_config = build_config(TrainConfig, read_json(recipe.train_config), {
         "init_from_config": recipe.unet_config, "components_from": str(run / "components"),
         "output_dir": str(run / "unet"), "seed": recipe.seed, "resume": "latest"})
-    configs = TrainerConfigs(vae_config, decoder_config, train_config)
+    seasons_config = build_config(TrainConfig, read_json(recipe.seasons_train_config), {
+        "pretrained": str(run / "unet" / "model"), "output_dir": str(run / "seasons"), "seed": recipe.seed,
+        "resume": "latest"})
+    if seasons_config.resolution != train_config.resolution:
+        raise UserError(f"{recipe.seasons_train_config} trains at {seasons_config.resolution} px, stage 4 at "
+                        f"{train_config.resolution} px: the twins must be the tiles stage 4 saw")
+    configs = TrainerConfigs(vae_config, decoder_config, train_config, seasons_config)
     ranges = {(c.elevation_mode, c.elevation_min_m, c.elevation_max_m) for c in configs}
     if len(ranges) != 1:
         raise UserError(f"the VAE and UNet configs normalise elevation differently: {sorted(ranges)}")
@@ -116,6 +131,20 @@ def prepare_recipe_tiles(recipe: RecipeConfig) -> Path:
     """The recipe's synthetic tiles in run_dir/tiles/ (generated once; skipped when they are there)."""
     resolution = trainer_configs(recipe).unet.resolution
     return prepare_tiles(Path(recipe.run_dir) / "tiles", recipe.tiles, recipe.seed, resolution, recipe.workers)
+
+
+def prepare_season_twins(recipe: RecipeConfig) -> Path:
+    """Stage 4b's tiles in run_dir/tiles_seasons/: the same terrains as run_dir/tiles/, each twice (its
+    drawn month, then `season_shift` months later), twins adjacent."""
+    resolution = trainer_configs(recipe).seasons.resolution
+    return prepare_tiles(Path(recipe.run_dir) / "tiles_seasons", recipe.tiles, recipe.seed, resolution,
+                         recipe.workers, month_shifts=(0, recipe.season_shift))
+
+
+def final_model(run: Path) -> Path:
+    """The run's last trained model: stage 4b's when it finished, else stage 4's."""
+    seasons = run / "seasons" / "model"
+    return seasons if (seasons / "model_index.json").is_file() else run / "unet" / "model"
 
 
 def run_recipe(recipe: RecipeConfig) -> Path:
@@ -155,7 +184,16 @@ def run_recipe(recipe: RecipeConfig) -> Path:
         if model is None:
             raise UserError("train stopped before max_steps; run the recipe again to resume it")
     logger.info("UNet trained (%.0f s so far)", time.perf_counter() - started)
-    return assemble(recipe, model)
+
+    seasons = run / "seasons" / "model"
+    if not (seasons / "model_index.json").is_file():
+        twins = prepare_season_twins(recipe)
+        logger.info("season twins ready in %s (%.0f s so far)", twins, time.perf_counter() - started)
+        seasons = train(configs.seasons, dataset=PreparedTiles(twins, recipe.seed)).model_dir
+        if seasons is None:
+            raise UserError("train (seasons) stopped before max_steps; run the recipe again to resume it")
+    logger.info("seasons trained (%.0f s so far)", time.perf_counter() - started)
+    return assemble(recipe, seasons)
 
 
 def assemble(recipe: RecipeConfig, model: Path) -> Path:
@@ -170,13 +208,17 @@ def assemble(recipe: RecipeConfig, model: Path) -> Path:
         record = staging / "training"
         (record / "configs").mkdir(parents=True)
         for path in (recipe.text_encoder_config, recipe.scheduler_config, recipe.vae_config, recipe.unet_config,
-                     recipe.vae_train_config, recipe.vae_decoder_train_config, recipe.train_config):
+                     recipe.vae_train_config, recipe.vae_decoder_train_config, recipe.train_config,
+                     recipe.seasons_train_config):
             shutil.copy(path, record / "configs" / Path(path).name)
         shutil.copy(run / "vae" / "metrics.jsonl", record / "vae_metrics.jsonl")
         shutil.copy(run / "vae_decoder" / "metrics.jsonl", record / "vae_decoder_metrics.jsonl")
         shutil.copy(run / "unet" / "metrics.jsonl", record / "metrics.jsonl")
-        if (run / "unet" / "validation").is_dir():
-            shutil.copytree(run / "unet" / "validation", record / "validation")
+        last_stage = model.parent  # run/seasons or run/unet
+        if last_stage.name == "seasons":
+            shutil.copy(last_stage / "metrics.jsonl", record / "seasons_metrics.jsonl")
+        if (last_stage / "validation").is_dir():
+            shutil.copytree(last_stage / "validation", record / "validation")
         for name in QUALITY_FILES:
             if (target / name).is_file():
                 shutil.copy(target / name, staging / name)
@@ -203,7 +245,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         recipe = read_recipe(args.config, overrides)
         if args.assemble_only:
-            assemble(recipe, Path(recipe.run_dir) / "unet" / "model")
+            assemble(recipe, final_model(Path(recipe.run_dir)))
         elif args.tiles_only:
             prepare_recipe_tiles(recipe)
         else:

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from mesa.data.synthetic import SyntheticTerrainDataset
-from mesa.data.synthetic.prepared import PreparedTiles, prepare_tiles
+from mesa.data.synthetic.params import MONTHS
+from mesa.data.synthetic.prepared import PreparedTiles, prepare_tiles, shift_month
 
 
 @pytest.fixture(scope="module")
@@ -48,3 +49,34 @@ def test_prepare_skips_a_finished_folder(tiles_dir):
     stamp = (tiles_dir / "rgb.npy").stat().st_mtime_ns
     prepare_tiles(tiles_dir, count=3, seed=5, resolution=32, workers=1)
     assert (tiles_dir / "rgb.npy").stat().st_mtime_ns == stamp
+
+
+def test_season_twins_are_the_same_ground_in_two_months_with_one_caption_draw(tmp_path):
+    plain = PreparedTiles(prepare_tiles(tmp_path / "plain", count=4, seed=5, resolution=32, workers=1), seed=5)
+    twins = PreparedTiles(prepare_tiles(tmp_path / "twins", count=4, seed=5, resolution=32, workers=1,
+                                        month_shifts=(0, 6)), seed=5)
+    assert len(twins) == 8 and twins.twins == 2 and plain.twins == 1
+    seasonal = 0
+    for terrain in range(4):
+        first, second = twins.sample_at(2 * terrain), twins.sample_at(2 * terrain + 1)
+        np.testing.assert_array_equal(first.elevation_m, plain.sample_at(terrain).elevation_m)
+        np.testing.assert_array_equal(first.elevation_m, second.elevation_m)
+        np.testing.assert_allclose(first.rgb, plain.sample_at(terrain).rgb, atol=1e-3)
+        seasonal += not np.allclose(first.rgb, second.rgb, atol=1e-2)  # the other season's colours
+        parts, other = twins.parts[2 * terrain], twins.parts[2 * terrain + 1]
+        assert (parts.biome, parts.landform, parts.country) == (other.biome, other.landform, other.country)
+        assert (MONTHS.index(other.month) - MONTHS.index(parts.month)) % 12 == 6
+    assert seasonal >= 2  # not every biome changes with the seasons (rock and ice, tundra in spring and autumn)
+    for position in range(8, 80, 2):  # every epoch: the same parts kept for both twins
+        first, second = twins.sample_at(position).caption, twins.sample_at(position + 1).caption
+        assert first.split(" in ")[0] == second.split(" in ")[0]
+        assert (first == second) == (not any(month in first for month in MONTHS))
+    cropped = PreparedTiles(tmp_path / "twins", seed=5, crop=16)
+    np.testing.assert_array_equal(cropped.sample_at(6).elevation_m, cropped.sample_at(7).elevation_m)
+    with pytest.raises(ValueError, match="month_shifts"):
+        prepare_tiles(tmp_path / "bad", count=2, seed=5, resolution=32, month_shifts=(0, 12))
+
+
+def test_shift_month_wraps_round_the_year():
+    assert [shift_month(month, 6) for month in (1, 6, 7, 12)] == [7, 12, 1, 6]
+    assert shift_month(3, 0) == 3 and shift_month(1, -1) == 12

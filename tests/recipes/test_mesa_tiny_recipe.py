@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from mesa.errors import UserError
-from recipes.mesa_tiny.recipe import DEFAULT_CONFIG, read_recipe, trainer_configs
+from recipes.mesa_tiny.recipe import DEFAULT_CONFIG, final_model, read_recipe, trainer_configs
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -16,9 +16,9 @@ def test_paths_resolve_against_the_recipe_file_from_any_directory(tmp_path, monk
     assert Path(recipe.model_dir) == REPO_ROOT / "assets" / "models" / "mesa-tiny"
     assert Path(recipe.run_dir) == REPO_ROOT / "runs" / "mesa_tiny"
     assert Path(recipe.unet_config).is_file() and Path(recipe.train_config).is_file()
-    vae_config, _, train_config = trainer_configs(recipe)
+    vae_config, _, train_config, seasons_config = trainer_configs(recipe)
     assert Path(train_config.output_dir) == REPO_ROOT / "runs" / "mesa_tiny" / "unet"
-    assert vae_config.elevation_max_m == train_config.elevation_max_m
+    assert vae_config.elevation_max_m == train_config.elevation_max_m == seasons_config.elevation_max_m
 
 
 def test_overrides_are_relative_to_the_recipe_file_too_and_unknown_keys_refused(tmp_path):
@@ -51,3 +51,27 @@ def test_the_decoder_stage_fine_tunes_the_first_vae_with_its_encoder_frozen(tmp_
         '"train_decoder_only": true', '"train_decoder_only": false'))
     with pytest.raises(UserError, match="must set train_decoder_only"):
         trainer_configs(read_recipe(DEFAULT_CONFIG, {"vae_decoder_train_config": str(unfrozen)}))
+
+
+def test_the_seasons_stage_trains_stage_4s_model_on_twins_near_pure_noise(tmp_path, monkeypatch):
+    from recipes.mesa_tiny import recipe as module
+
+    recipe = read_recipe(DEFAULT_CONFIG, {"run_dir": str(tmp_path / "run"), "tiles": "7"})
+    configs = trainer_configs(recipe)
+    assert configs.seasons.pretrained == str(tmp_path / "run" / "unet" / "model")
+    assert configs.seasons.output_dir == str(tmp_path / "run" / "seasons")
+    assert configs.seasons.train_text_encoder and 0 < configs.seasons.high_noise_share < 1
+    assert configs.seasons.high_noise_min_timestep >= 800 and configs.seasons.resolution == configs.unet.resolution
+    calls = []
+    monkeypatch.setattr(module, "prepare_tiles", lambda *args, **kwargs: calls.append((args, kwargs)) or args[0])
+    module.prepare_season_twins(recipe)
+    assert calls == [((tmp_path / "run" / "tiles_seasons", 7, 0, 128, 2), {"month_shifts": (0, 6)})]
+
+
+def test_the_model_assembled_is_the_last_stage_that_finished(tmp_path):
+    run = tmp_path / "run"
+    for stage in ("unet", "seasons"):
+        (run / stage / "model").mkdir(parents=True)
+    assert final_model(run) == run / "unet" / "model"  # stage 4b not finished: no model_index.json
+    (run / "seasons" / "model" / "model_index.json").write_text("{}")
+    assert final_model(run) == run / "seasons" / "model"

@@ -46,6 +46,8 @@ def test_toml_config_and_list_values(tmp_path):
     ({"pretrained": "a", "learning_rate": float("inf")}, "--learning-rate must be a positive number"),
     ({"pretrained": "a", "text_encoder_learning_rate": 1e-4}, "only with train_text_encoder"),
     ({"pretrained": "a", "train_text_encoder": True, "text_encoder_learning_rate": 0}, "must be a positive number"),
+    ({"pretrained": "a", "high_noise_share": 1.5}, "high_noise_share must be in"),
+    ({"pretrained": "a", "high_noise_min_timestep": -1}, "high_noise_min_timestep must be >= 0"),
 ])
 def test_invalid_settings_are_clear_errors(values, message):
     with pytest.raises(UserError, match=message):

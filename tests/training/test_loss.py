@@ -81,6 +81,24 @@ def test_v_target_independent_noise_and_one_timestep_per_sample():
     assert not torch.allclose(image_noise, dem_noise)
 
 
+def test_high_noise_batches_draw_every_timestep_from_the_top_of_the_schedule():
+    scheduler = DDPMScheduler(prediction_type="v_prediction")
+    latents = torch.randn(8, 8, 4, 4)
+    generator = lambda step: step_generator(0, step, 0, 0, torch.device("cpu"))  # noqa: E731
+    always = [noise_latents(latents, scheduler, generator(step), 1.0, 900).timesteps for step in range(20)]
+    assert all(t.min() >= 900 and t.max() < 1000 for t in always)
+    # share 0 draws exactly what the plain call draws: old runs resume and reproduce unchanged
+    plain, zero = noise_latents(latents, scheduler, generator(3)), noise_latents(latents, scheduler, generator(3), 0.0)
+    assert torch.equal(plain.timesteps, zero.timesteps) and torch.equal(plain.noisy_latents, zero.noisy_latents)
+    # a share picks whole batches: some all high, the rest uniform (so some low), about `share` of them
+    batches = [noise_latents(latents, scheduler, generator(step), 0.5, 900).timesteps for step in range(200)]
+    high = [bool(t.min() >= 900) for t in batches]
+    assert 70 <= sum(high) <= 130
+    assert all(t.min() < 900 for t, is_high in zip(batches, high) if not is_high)
+    with pytest.raises(ValueError, match="high_noise_min_timestep"):
+        noise_latents(latents, scheduler, generator(0), 0.5, 1000)
+
+
 def test_step_generator_is_a_pure_function_of_its_inputs():
     draw = lambda *key: torch.randn(4, generator=step_generator(*key, torch.device("cpu")))  # noqa: E731
     assert torch.equal(draw(1, 5, 0, 0), draw(1, 5, 0, 0))

@@ -10,13 +10,18 @@ Held-out split: `prepare_tiles` prepares the first `count` tiles of one split of
 world ("train" by default, see dataset.py) and records each tile's grid cell; `PreparedTiles`
 reads only the tiles of the split it is given ("train" by default), so a training run never
 reads a held-out tile, whatever was prepared.
+
+Season twins: `month_shifts=(0, 6)` prepares every terrain twice, in its drawn month and six months
+later (the same ground, relief and water, coloured for the other season), at adjacent positions.
+`PreparedTiles` gives twins one caption draw (the same parts kept, the same crop), so when the month
+is kept the two captions differ in the month alone and the colour difference is the month's to explain.
 """
 
 from __future__ import annotations
 
 import json
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 
 import numpy as np
@@ -32,9 +37,15 @@ from mesa.prompts import PromptParts, build_prompt, drop_random_parts
 ARRAYS = ("rgb", "elevation_m")
 
 
-def _generate(args: tuple[int, int, int]) -> tuple[np.ndarray, np.ndarray, dict, str, float]:
-    seed, world_index, resolution = args
+def shift_month(month: int, shift: int) -> int:
+    """The month (1..12) `shift` months after `month`, wrapping round the year."""
+    return (month - 1 + shift) % 12 + 1
+
+
+def _generate(args: tuple[int, int, int, int]) -> tuple[np.ndarray, np.ndarray, dict, str, float]:
+    seed, world_index, resolution, month_shift = args
     params = sample_params(seed, world_index)
+    params = replace(params, month=shift_month(params.month, month_shift))
     tile = generate_tile(params, resolution, TILE_EXTENT_M / resolution)
     parts = asdict(caption_parts(params))
     return (tile.rgb.astype(np.float16), tile.elevation_m.astype(np.float32), parts, params.grid_cell,
@@ -42,27 +53,32 @@ def _generate(args: tuple[int, int, int]) -> tuple[np.ndarray, np.ndarray, dict,
 
 
 def prepare_tiles(directory: str | Path, count: int, seed: int, resolution: int, workers: int = 2,
-                  split: str = "train") -> Path:
-    """Generate the first `count` tiles of `split` of the synthetic world `seed` into `directory`
-    (skipped if done).
+                  split: str = "train", month_shifts: tuple[int, ...] = (0,)) -> Path:
+    """Generate the first `count` terrains of `split` of the synthetic world `seed` into `directory`,
+    each once per month shift (0: its drawn month), twins adjacent (skipped if done).
 
-    Writes rgb.npy (count, H, W, 3) float16 in [0, 1], elevation_m.npy (count, H, W) float32
-    metres, and tiles.json (caption parts and grid cell per tile, meters_per_pixel, seed,
-    resolution, split).
+    Writes rgb.npy (count * len(month_shifts), H, W, 3) float16 in [0, 1], elevation_m.npy
+    (count * len(month_shifts), H, W) float32 metres, and tiles.json (caption parts and grid cell
+    per tile, meters_per_pixel, seed, resolution, split, month_shifts).
     """
+    month_shifts = tuple(int(shift) for shift in month_shifts)
+    if not month_shifts or len(set(shift % 12 for shift in month_shifts)) != len(month_shifts):
+        raise ValueError(f"month_shifts must be distinct months apart, e.g. (0,) or (0, 6); got {month_shifts}")
     directory = Path(directory)
     index_file = directory / "tiles.json"
     if index_file.is_file():
         info = json.loads(index_file.read_text(encoding="utf-8"))
-        if (info["count"], info["seed"], info["resolution"], info.get("split")) == (count, seed, resolution, split):
+        done = (info["count"], info["seed"], info["resolution"], info.get("split"), tuple(info.get("month_shifts", (0,))))
+        if done == (count, seed, resolution, split, month_shifts):
             return directory
     world = SyntheticTerrainDataset(resolution=resolution, length=count, seed=seed, split=split)
     directory.mkdir(parents=True, exist_ok=True)
-    rgb = np.zeros((count, resolution, resolution, 3), np.float16)
-    elevation_m = np.zeros((count, resolution, resolution), np.float32)
+    total = count * len(month_shifts)
+    rgb = np.zeros((total, resolution, resolution, 3), np.float16)
+    elevation_m = np.zeros((total, resolution, resolution), np.float32)
     parts, grid_cells, meters_per_pixel = [], [], None
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        jobs = ((seed, world.world_index(index), resolution) for index in range(count))
+        jobs = ((seed, world.world_index(index), resolution, shift) for index in range(count) for shift in month_shifts)
         for index, (tile_rgb, tile_elevation, tile_parts, grid_cell, mpp) in enumerate(
                 pool.map(_generate, jobs, chunksize=16)):
             rgb[index], elevation_m[index], meters_per_pixel = tile_rgb, tile_elevation, mpp
@@ -71,7 +87,7 @@ def prepare_tiles(directory: str | Path, count: int, seed: int, resolution: int,
     np.save(directory / "rgb.npy", rgb)
     np.save(directory / "elevation_m.npy", elevation_m)
     info = {"count": count, "seed": seed, "resolution": resolution, "split": split,
-            "meters_per_pixel": meters_per_pixel, "parts": parts, "grid_cells": grid_cells}
+            "month_shifts": list(month_shifts), "meters_per_pixel": meters_per_pixel, "parts": parts, "grid_cells": grid_cells}
     index_file.write_text(json.dumps(info) + "\n", encoding="utf-8")
     return directory
 
@@ -80,7 +96,8 @@ class PreparedTiles:
     """A TerrainSample source over prepared tiles, read by global position (see training/data.py).
 
     Position p reads tile p % len of the split's tiles; its caption keeps a random subset of the
-    tile's four parts, seeded by (seed, p), so each epoch pairs a tile with other captions.
+    tile's four parts, seeded by (seed, p), so each epoch pairs a tile with other captions. Season
+    twins (tiles prepared with several month shifts) share the draw of their pair's first position.
 
     Args:
         crop: side of a random square crop in pixels (None: whole tiles). The crop corner is
@@ -108,6 +125,7 @@ class PreparedTiles:
         self.meters_per_pixel = float(info["meters_per_pixel"])
         self.resolution = int(info["resolution"])
         self.seed, self.split = seed, split
+        self.twins = len(info.get("month_shifts", (0,)))  # tiles per terrain, adjacent
         if crop is not None and not 8 <= crop <= self.resolution:
             raise ValueError(f"crop must be 8..{self.resolution} pixels, got {crop}")
         self.crop = crop
@@ -117,7 +135,8 @@ class PreparedTiles:
 
     def sample_at(self, position: int) -> TerrainSample:
         index = position % len(self)
-        rng = np.random.default_rng([self.seed, position, STREAM_CAPTION])
+        draw = position - index % self.twins  # twins: the same parts kept, the same crop
+        rng = np.random.default_rng([self.seed, draw, STREAM_CAPTION])
         caption = build_prompt(drop_random_parts(self.parts[index], rng))
         rows = cols = slice(None)
         if self.crop is not None:
