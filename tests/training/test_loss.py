@@ -84,7 +84,7 @@ def test_v_target_independent_noise_and_one_timestep_per_sample():
 def test_high_noise_batches_draw_every_timestep_from_the_top_of_the_schedule():
     scheduler = DDPMScheduler(prediction_type="v_prediction")
     latents = torch.randn(8, 8, 4, 4)
-    generator = lambda step: step_generator(0, step, 0, 0, torch.device("cpu"))  # noqa: E731
+    generator = lambda step: step_generator(0, step, 0, 0, torch.device("cpu"))
     always = [noise_latents(latents, scheduler, generator(step), 1.0, 900).timesteps for step in range(20)]
     assert all(t.min() >= 900 and t.max() < 1000 for t in always)
     # share 0 draws exactly what the plain call draws: old runs resume and reproduce unchanged

@@ -62,7 +62,7 @@ def prepare_tiles(directory: str | Path, count: int, seed: int, resolution: int,
     per tile, meters_per_pixel, seed, resolution, split, month_shifts).
     """
     month_shifts = tuple(int(shift) for shift in month_shifts)
-    if not month_shifts or len(set(shift % 12 for shift in month_shifts)) != len(month_shifts):
+    if not month_shifts or len({shift % 12 for shift in month_shifts}) != len(month_shifts):
         raise ValueError(f"month_shifts must be distinct months apart, e.g. (0,) or (0, 6); got {month_shifts}")
     directory = Path(directory)
     index_file = directory / "tiles.json"
