@@ -50,6 +50,7 @@ DEFAULT_CONFIG = Path(__file__).resolve().parent / "configs" / "recipe.json"
 PATH_FIELDS = ("run_dir", "model_dir", "text_encoder_config", "vae_config", "unet_config", "scheduler_config",
                "vae_train_config", "vae_decoder_train_config", "train_config", "seasons_train_config")
 QUALITY_FILES = ("quality.json", "sampling_defaults.json")  # written by benchmarks/quality_mesa_tiny.py
+SEASON_KEEP_PARTS = ("month",)  # stage 4b's captions always name the month (the other parts drop as in stage 4)
 
 
 @dataclass
@@ -189,7 +190,7 @@ def run_recipe(recipe: RecipeConfig) -> Path:
     if not (seasons / "model_index.json").is_file():
         twins = prepare_season_twins(recipe)
         logger.info("season twins ready in %s (%.0f s so far)", twins, time.perf_counter() - started)
-        seasons = train(configs.seasons, dataset=PreparedTiles(twins, recipe.seed)).model_dir
+        seasons = train(configs.seasons, dataset=PreparedTiles(twins, recipe.seed, keep_parts=SEASON_KEEP_PARTS)).model_dir
         if seasons is None:
             raise UserError("train (seasons) stopped before max_steps; run the recipe again to resume it")
     logger.info("seasons trained (%.0f s so far)", time.perf_counter() - started)

@@ -80,3 +80,16 @@ def test_season_twins_are_the_same_ground_in_two_months_with_one_caption_draw(tm
 def test_shift_month_wraps_round_the_year():
     assert [shift_month(month, 6) for month in (1, 6, 7, 12)] == [7, 12, 1, 6]
     assert shift_month(3, 0) == 3 and shift_month(1, -1) == 12
+
+
+def test_kept_parts_are_never_dropped_and_the_others_still_are(tiles_dir):
+    tiles = PreparedTiles(tiles_dir, seed=5, keep_parts=("month",))
+    captions = [tiles.sample_at(position).caption for position in range(60)]
+    assert all(any(caption.endswith(f" in {month}") for month in MONTHS) for caption in captions)
+    assert len({caption.count(" in ") + caption.count(" and ") for caption in captions}) > 1  # others dropped
+    plain = [PreparedTiles(tiles_dir, seed=5).sample_at(position).caption for position in range(60)]
+    assert not all(any(caption.endswith(f" in {month}") for month in MONTHS) for caption in plain)
+    with pytest.raises(ValueError, match="unknown part"):
+        PreparedTiles(tiles_dir, keep_parts=("season",))
+    with pytest.raises(ValueError, match="every part"):
+        PreparedTiles(tiles_dir, keep_parts=("biome", "landform", "country", "month"))

@@ -75,3 +75,33 @@ def test_the_model_assembled_is_the_last_stage_that_finished(tmp_path):
     assert final_model(run) == run / "unet" / "model"  # stage 4b not finished: no model_index.json
     (run / "seasons" / "model" / "model_index.json").write_text("{}")
     assert final_model(run) == run / "seasons" / "model"
+
+
+def test_after_stage_4_the_recipe_trains_on_twins_that_always_name_the_month(tmp_path, monkeypatch):
+    from types import SimpleNamespace
+
+    from recipes.mesa_tiny import recipe as module
+
+    run = tmp_path / "run"
+    for done in ("components/text_encoder/config.json", "vae/vae/config.json", "vae_decoder/vae/config.json",
+                 "unet/model/model_index.json"):  # stages 1-4 finished
+        (run / done).parent.mkdir(parents=True, exist_ok=True)
+        (run / done).write_text("{}")
+    monkeypatch.setattr(module, "prepare_tiles", lambda directory, *args, **kwargs: directory)
+    datasets, trained = [], []
+    monkeypatch.setattr(module, "PreparedTiles", lambda directory, seed, **kwargs: datasets.append((directory, kwargs)))
+
+    def fake_train(config, dataset):
+        model = Path(config.output_dir) / "model"
+        model.mkdir(parents=True)
+        (model / "model_index.json").write_text("{}")
+        trained.append(config)
+        return SimpleNamespace(model_dir=model)
+
+    monkeypatch.setattr("mesa.training.train.train", fake_train)
+    monkeypatch.setattr(module, "assemble", lambda recipe, model: model)
+    recipe = read_recipe(DEFAULT_CONFIG, {"run_dir": str(run)})
+    assert module.run_recipe(recipe) == run / "seasons" / "model"
+    assert datasets == [(run / "tiles_seasons", {"keep_parts": ("month",)})]
+    assert [config.output_dir for config in trained] == [str(run / "seasons")]
+    assert module.run_recipe(recipe) == run / "seasons" / "model" and len(trained) == 1  # done: skipped

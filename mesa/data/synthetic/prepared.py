@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import json
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import asdict, replace
+from dataclasses import asdict, fields, replace
 from pathlib import Path
 
 import numpy as np
@@ -104,10 +104,12 @@ class PreparedTiles:
             seeded by (seed, p); the VAE trains on crops to save compute.
         split: read only the prepared tiles of this split: "train" (default), "val" or "all".
         held_out_fraction: share of the world's tiles in "val" (as when they were prepared).
+        keep_parts: caption parts never dropped (e.g. ("month",) for season twins: a pair whose
+            captions lose the month teaches nothing about it); the others are dropped as usual.
     """
 
     def __init__(self, directory: str | Path, seed: int = 0, crop: int | None = None, split: str = "train",
-                 held_out_fraction: float = HELD_OUT_FRACTION):
+                 held_out_fraction: float = HELD_OUT_FRACTION, keep_parts: tuple[str, ...] = ()):
         directory = Path(directory)
         info = json.loads((directory / "tiles.json").read_text(encoding="utf-8"))
         if "grid_cells" not in info:
@@ -129,6 +131,12 @@ class PreparedTiles:
         if crop is not None and not 8 <= crop <= self.resolution:
             raise ValueError(f"crop must be 8..{self.resolution} pixels, got {crop}")
         self.crop = crop
+        names = [f.name for f in fields(PromptParts)]
+        if unknown := [name for name in keep_parts if name not in names]:
+            raise ValueError(f"keep_parts: unknown part(s) {unknown}; the parts are {names}")
+        if len(set(keep_parts)) == len(names):
+            raise ValueError("keep_parts cannot keep every part (nothing would be dropped); leave one out")
+        self.keep_parts = tuple(keep_parts)
 
     def __len__(self) -> int:
         return len(self.tiles)
@@ -137,7 +145,9 @@ class PreparedTiles:
         index = position % len(self)
         draw = position - index % self.twins  # twins: the same parts kept, the same crop
         rng = np.random.default_rng([self.seed, draw, STREAM_CAPTION])
-        caption = build_prompt(drop_random_parts(self.parts[index], rng))
+        parts = self.parts[index]
+        kept = {name: getattr(parts, name) for name in self.keep_parts}
+        caption = build_prompt(replace(drop_random_parts(replace(parts, **dict.fromkeys(kept)), rng), **kept))
         rows = cols = slice(None)
         if self.crop is not None:
             top, left = rng.integers(0, self.resolution - self.crop + 1, size=2)
