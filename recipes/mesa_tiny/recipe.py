@@ -13,9 +13,9 @@ Stages (each skipped or resumed when its output exists, so an interrupted run co
     3b. decoder     its decoder fine-tuned on whole tiles, edges weighted up,
                     encoder frozen (configs/vae_decoder_train.json)             -> run/vae_decoder/vae/
     4. train        UNetDEMConditionModel from configs/unet.json                -> run/unet/model/
-    4b. seasons     stage 4's model trained on season twins (each terrain in its
-                    month and six months later, run/tiles_seasons/), most batches
-                    near pure noise (configs/seasons_train.json)               -> run/seasons/model/
+    4b. seasons     (opt-in: seasons_stage) stage 4's model trained on season twins
+                    (each terrain in its month and six months later, run/tiles_seasons/),
+                    most batches near pure noise (configs/seasons_train.json) -> run/seasons/model/
     5. assemble     the model (with the stage 3b VAE), its card, metrics and
                     validation images                                           -> model_dir
 
@@ -24,7 +24,8 @@ make stage 3 four times cheaper but never show the decoder a tile's corners: alo
 raised rim and corner spikes. Stage 3b leaves the encoder, so the latents the UNet learns, as they were.
 Stage 4 alone reads the biome and the landform but not the month: a tile's colour is set by the caption
 only near pure noise, which uniform timesteps rarely draw. Stage 4b shows it the same ground in two
-seasons, with the timesteps where the month matters (docs/mesa_tiny.md, "The month").
+seasons, with the timesteps where the month matters (docs/mesa_tiny.md, "The month"). It is off by
+default: measured, it makes the UNet read the month, but too little to change the terrains (yet).
 """
 
 from __future__ import annotations
@@ -72,6 +73,7 @@ class RecipeConfig:
     vae_decoder_train_config: str = "vae_decoder_train.json"
     train_config: str = "train.json"
     seasons_train_config: str = "seasons_train.json"
+    seasons_stage: bool = False  # run stage 4b (the shipped mesa-tiny is stage 4's model: see docs/mesa_tiny.md)
     season_shift: int = 6  # stage 4b's twin of each terrain: this many months after its drawn month
 
 
@@ -95,7 +97,7 @@ def read_recipe(path: str | Path, overrides: dict[str, str]) -> RecipeConfig:
     unknown = sorted(set(values) - set(hints))
     if unknown:
         raise UserError(f"unknown recipe setting(s) {', '.join(unknown)}; accepted: {', '.join(sorted(hints))}")
-    kinds = {"int": int, "str": str}
+    kinds = {"int": int, "str": str, "bool": bool}
     recipe = RecipeConfig(**{key: coerce(value, kinds[hints[key]], key) for key, value in values.items()})
     base = path.resolve().parent
     return dataclasses.replace(recipe, **{name: str((base / getattr(recipe, name)).resolve()) for name in PATH_FIELDS})
@@ -142,10 +144,13 @@ def prepare_season_twins(recipe: RecipeConfig) -> Path:
                          recipe.workers, month_shifts=(0, recipe.season_shift))
 
 
-def final_model(run: Path) -> Path:
-    """The run's last trained model: stage 4b's when it finished, else stage 4's."""
+def final_model(recipe: RecipeConfig) -> Path:
+    """The run's last trained model: stage 4b's when the recipe runs it and it finished, else stage 4's."""
+    run = Path(recipe.run_dir)
     seasons = run / "seasons" / "model"
-    return seasons if (seasons / "model_index.json").is_file() else run / "unet" / "model"
+    if recipe.seasons_stage and (seasons / "model_index.json").is_file():
+        return seasons
+    return run / "unet" / "model"
 
 
 def run_recipe(recipe: RecipeConfig) -> Path:
@@ -185,6 +190,8 @@ def run_recipe(recipe: RecipeConfig) -> Path:
         if model is None:
             raise UserError("train stopped before max_steps; run the recipe again to resume it")
     logger.info("UNet trained (%.0f s so far)", time.perf_counter() - started)
+    if not recipe.seasons_stage:
+        return assemble(recipe, model)
 
     seasons = run / "seasons" / "model"
     if not (seasons / "model_index.json").is_file():
@@ -209,14 +216,14 @@ def assemble(recipe: RecipeConfig, model: Path) -> Path:
         record = staging / "training"
         (record / "configs").mkdir(parents=True)
         for path in (recipe.text_encoder_config, recipe.scheduler_config, recipe.vae_config, recipe.unet_config,
-                     recipe.vae_train_config, recipe.vae_decoder_train_config, recipe.train_config,
-                     recipe.seasons_train_config):
+                     recipe.vae_train_config, recipe.vae_decoder_train_config, recipe.train_config):
             shutil.copy(path, record / "configs" / Path(path).name)
         shutil.copy(run / "vae" / "metrics.jsonl", record / "vae_metrics.jsonl")
         shutil.copy(run / "vae_decoder" / "metrics.jsonl", record / "vae_decoder_metrics.jsonl")
         shutil.copy(run / "unet" / "metrics.jsonl", record / "metrics.jsonl")
         last_stage = model.parent  # run/seasons or run/unet
         if last_stage.name == "seasons":
+            shutil.copy(recipe.seasons_train_config, record / "configs" / Path(recipe.seasons_train_config).name)
             shutil.copy(last_stage / "metrics.jsonl", record / "seasons_metrics.jsonl")
         if (last_stage / "validation").is_dir():
             shutil.copytree(last_stage / "validation", record / "validation")
@@ -246,7 +253,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         recipe = read_recipe(args.config, overrides)
         if args.assemble_only:
-            assemble(recipe, final_model(Path(recipe.run_dir)))
+            assemble(recipe, final_model(recipe))
         elif args.tiles_only:
             prepare_recipe_tiles(recipe)
         else:

@@ -68,16 +68,19 @@ def test_the_seasons_stage_trains_stage_4s_model_on_twins_near_pure_noise(tmp_pa
     assert calls == [((tmp_path / "run" / "tiles_seasons", 7, 0, 128, 2), {"month_shifts": (0, 6)})]
 
 
-def test_the_model_assembled_is_the_last_stage_that_finished(tmp_path):
+def test_the_model_assembled_is_the_last_stage_that_ran_and_finished(tmp_path):
     run = tmp_path / "run"
     for stage in ("unet", "seasons"):
         (run / stage / "model").mkdir(parents=True)
-    assert final_model(run) == run / "unet" / "model"  # stage 4b not finished: no model_index.json
+    opted_in = read_recipe(DEFAULT_CONFIG, {"run_dir": str(run), "seasons_stage": "true"})
+    assert final_model(opted_in) == run / "unet" / "model"  # stage 4b not finished: no model_index.json
     (run / "seasons" / "model" / "model_index.json").write_text("{}")
-    assert final_model(run) == run / "seasons" / "model"
+    assert final_model(opted_in) == run / "seasons" / "model"
+    assert final_model(read_recipe(DEFAULT_CONFIG, {"run_dir": str(run)})) == run / "unet" / "model"  # off
 
 
-def test_after_stage_4_the_recipe_trains_on_twins_that_always_name_the_month(tmp_path, monkeypatch):
+@pytest.mark.parametrize("opted_in", [True, False])
+def test_after_stage_4_the_recipe_trains_on_twins_that_always_name_the_month(tmp_path, monkeypatch, opted_in):
     from types import SimpleNamespace
 
     from recipes.mesa_tiny import recipe as module
@@ -100,7 +103,11 @@ def test_after_stage_4_the_recipe_trains_on_twins_that_always_name_the_month(tmp
 
     monkeypatch.setattr("mesa.training.train.train", fake_train)
     monkeypatch.setattr(module, "assemble", lambda recipe, model: model)
-    recipe = read_recipe(DEFAULT_CONFIG, {"run_dir": str(run)})
+    recipe = read_recipe(DEFAULT_CONFIG, {"run_dir": str(run), "seasons_stage": str(opted_in)})
+    if not opted_in:  # the default: stage 4's model is assembled, nothing more is trained
+        assert not read_recipe(DEFAULT_CONFIG, {}).seasons_stage
+        assert module.run_recipe(recipe) == run / "unet" / "model" and not datasets and not trained
+        return
     assert module.run_recipe(recipe) == run / "seasons" / "model"
     assert datasets == [(run / "tiles_seasons", {"keep_parts": ("month",)})]
     assert [config.output_dir for config in trained] == [str(run / "seasons")]
