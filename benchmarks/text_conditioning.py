@@ -36,6 +36,7 @@ from mesa.data.synthetic import SyntheticTerrainDataset, generate_tile
 from mesa.data.synthetic.captions import caption_parts
 from mesa.data.synthetic.generate import TILE_EXTENT_M
 from mesa.data.synthetic.params import MONTHS
+from mesa.data.synthetic.prepared import shift_month
 from mesa.pipeline.pipeline import TerrainPipeline
 from mesa.prompts import build_prompt
 
@@ -49,10 +50,6 @@ PROMPT_PAIRS = [(f"A Sentinel-2 image of {a} and {landform} in {country} in July
                 for landform, country in (("plains", "Brazil"), ("mountains", "Canada"))]
 
 
-def shifted(month: int, months: int) -> int:
-    return (month - 1 + months) % 12 + 1
-
-
 def season_twins(pipe: TerrainPipeline, count: int, seed: int) -> tuple[torch.Tensor, list[str]]:
     """(2 * count, 8, h, w) latents of held-out twins (pair i at rows 2i, 2i + 1) and their captions."""
     size = pipe.native_size
@@ -60,7 +57,7 @@ def season_twins(pipe: TerrainPipeline, count: int, seed: int) -> tuple[torch.Te
     rgb, dem, captions = [], [], []
     for index in range(len(world)):
         params = world.sample_params(index)
-        twins = [params, replace(params, month=shifted(params.month, 6))]
+        twins = [params, replace(params, month=shift_month(params.month, 6))]
         tiles = [generate_tile(p, size, TILE_EXTENT_M / size) for p in twins]
         if abs(float(tiles[0].rgb.mean() - tiles[1].rgb.mean())) < MIN_SEASON_CHANGE:
             continue

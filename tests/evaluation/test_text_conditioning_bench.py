@@ -1,6 +1,6 @@
 """benchmarks/text_conditioning.py: the caption edits its season-twin comparison rests on."""
 
-from benchmarks.text_conditioning import biome_swapped, month_swapped, shifted
+from benchmarks.text_conditioning import biome_swapped, month_swapped
 
 TWINS = ["A Sentinel-2 image of broadleaf forests and hills in Germany in January",
          "A Sentinel-2 image of broadleaf forests and hills in Germany in July",
@@ -16,7 +16,3 @@ def test_the_biome_swap_replaces_only_the_biome():
     swapped = biome_swapped(TWINS)
     assert swapped[0] == "A Sentinel-2 image of deserts and hills in Germany in January"
     assert swapped[2] == "A Sentinel-2 image of tropical rainforests and plains in Egypt in May"
-
-
-def test_six_months_on_is_the_opposite_season():
-    assert [shifted(month, 6) for month in (1, 6, 7, 12)] == [7, 12, 1, 6]
