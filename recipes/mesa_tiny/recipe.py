@@ -51,7 +51,7 @@ DEFAULT_CONFIG = Path(__file__).resolve().parent / "configs" / "recipe.json"
 PATH_FIELDS = ("run_dir", "model_dir", "text_encoder_config", "vae_config", "unet_config", "scheduler_config",
                "vae_train_config", "vae_decoder_train_config", "train_config", "seasons_train_config")
 QUALITY_FILES = ("quality.json", "sampling_defaults.json")  # written by benchmarks/quality_mesa_tiny.py
-SEASON_KEEP_PARTS = ("month",)  # stage 4b's captions always name the month (the other parts drop as in stage 4)
+SEASON_KEEP_PARTS = ("country", "month")  # stage 4b's captions always name both (biome and landform drop as in stage 4)
 
 
 @dataclass
@@ -137,11 +137,12 @@ def prepare_recipe_tiles(recipe: RecipeConfig) -> Path:
 
 
 def prepare_season_twins(recipe: RecipeConfig) -> Path:
-    """Stage 4b's tiles in run_dir/tiles_seasons/: the same terrains as run_dir/tiles/, each twice (its
-    drawn month, then `season_shift` months later), twins adjacent."""
+    """Stage 4b's tiles in run_dir/tiles_seasons/: the same terrains as run_dir/tiles/, each four times
+    (its drawn month and `season_shift` months later, in its own country and in one of the other
+    hemisphere), adjacent: the season flips with the hemisphere in the data, not only with the month."""
     resolution = trainer_configs(recipe).seasons.resolution
     return prepare_tiles(Path(recipe.run_dir) / "tiles_seasons", recipe.tiles, recipe.seed, resolution,
-                         recipe.workers, month_shifts=(0, recipe.season_shift))
+                         recipe.workers, month_shifts=(0, recipe.season_shift), other_hemisphere=True)
 
 
 def final_model(recipe: RecipeConfig) -> Path:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
 from mesa.data.synthetic import SyntheticTerrainDataset
-from mesa.data.synthetic.params import MONTHS
+from mesa.data.synthetic.params import BIOME_SETTINGS, MONTHS, other_hemisphere_place, sample_params
 from mesa.data.synthetic.prepared import PreparedTiles, prepare_tiles, shift_month
 
 
@@ -75,6 +77,44 @@ def test_season_twins_are_the_same_ground_in_two_months_with_one_caption_draw(tm
     np.testing.assert_array_equal(cropped.sample_at(6).elevation_m, cropped.sample_at(7).elevation_m)
     with pytest.raises(ValueError, match="month_shifts"):
         prepare_tiles(tmp_path / "bad", count=2, seed=5, resolution=32, month_shifts=(0, 12))
+
+
+HEMISPHERE = {country: side for setting in BIOME_SETTINGS.values() for country, side in setting.countries}
+
+
+def test_season_quads_flip_the_season_with_the_hemisphere(tmp_path):
+    quads = PreparedTiles(prepare_tiles(tmp_path / "quads", count=6, seed=5, resolution=32, workers=1,
+                                        month_shifts=(0, 6), other_hemisphere=True), seed=5, keep_parts=("country", "month"))
+    assert len(quads) == 24 and quads.twins == 4
+    flipped = 0
+    for terrain in range(6):
+        own, own_later, other, other_later = (quads.sample_at(4 * terrain + k) for k in range(4))
+        parts = quads.parts[4 * terrain: 4 * terrain + 4]
+        for sample in (own_later, other, other_later):
+            np.testing.assert_array_equal(sample.elevation_m, own.elevation_m)  # the same ground
+        assert parts[0].country == parts[1].country and parts[2].country == parts[3].country != parts[0].country
+        assert parts[0].month == parts[2].month and parts[1].month == parts[3].month != parts[0].month
+        if HEMISPHERE[parts[2].country] != HEMISPHERE[parts[0].country]:  # the other hemisphere: flipped seasons
+            flipped += 1
+            np.testing.assert_allclose(other_later.rgb, own.rgb, atol=1e-3)
+            np.testing.assert_allclose(other.rgb, own_later.rgb, atol=1e-3)
+        else:  # a biome of one hemisphere: another country there, the same seasons
+            np.testing.assert_allclose(other.rgb, own.rgb, atol=1e-3)
+        captions = [sample.caption for sample in (own, own_later, other, other_later)]
+        assert len({caption.split(" in ")[0] for caption in captions}) == 1  # one caption draw per terrain
+        assert all(parts[k].country in captions[k] and captions[k].endswith(parts[k].month) for k in range(4))
+    assert flipped >= 2
+
+
+def test_other_hemisphere_place_prefers_the_other_hemisphere_then_another_country():
+    params = sample_params(5, 0)
+    for biome_id, setting in BIOME_SETTINGS.items():
+        for country, side in setting.countries:
+            placed = other_hemisphere_place(replace(params, biome_id=biome_id, country=country, hemisphere=side))
+            sides = {s for _, s in setting.countries}
+            assert (placed.hemisphere != side) == (len(sides) == 2)
+            assert placed.country != country and (placed.country, placed.hemisphere) in setting.countries
+            assert (placed.month, placed.landform, placed.relief_m) == (params.month, params.landform, params.relief_m)
 
 
 def test_shift_month_wraps_round_the_year():

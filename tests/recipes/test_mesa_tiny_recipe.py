@@ -65,7 +65,8 @@ def test_the_seasons_stage_trains_stage_4s_model_on_twins_near_pure_noise(tmp_pa
     calls = []
     monkeypatch.setattr(module, "prepare_tiles", lambda *args, **kwargs: calls.append((args, kwargs)) or args[0])
     module.prepare_season_twins(recipe)
-    assert calls == [((tmp_path / "run" / "tiles_seasons", 7, 0, 128, 2), {"month_shifts": (0, 6)})]
+    assert calls == [((tmp_path / "run" / "tiles_seasons", 7, 0, 128, 2), {"month_shifts": (0, 6), "other_hemisphere": True})]
+    assert module.SEASON_KEEP_PARTS == ("country", "month")  # the 2 x 2 design needs both named
 
 
 def test_the_model_assembled_is_the_last_stage_that_ran_and_finished(tmp_path):
@@ -80,7 +81,7 @@ def test_the_model_assembled_is_the_last_stage_that_ran_and_finished(tmp_path):
 
 
 @pytest.mark.parametrize("opted_in", [True, False])
-def test_after_stage_4_the_recipe_trains_on_twins_that_always_name_the_month(tmp_path, monkeypatch, opted_in):
+def test_after_stage_4_the_recipe_trains_on_season_quads_that_always_name_country_and_month(tmp_path, monkeypatch, opted_in):
     from types import SimpleNamespace
 
     from recipes.mesa_tiny import recipe as module
@@ -109,6 +110,6 @@ def test_after_stage_4_the_recipe_trains_on_twins_that_always_name_the_month(tmp
         assert module.run_recipe(recipe) == run / "unet" / "model" and not datasets and not trained
         return
     assert module.run_recipe(recipe) == run / "seasons" / "model"
-    assert datasets == [(run / "tiles_seasons", {"keep_parts": ("month",)})]
+    assert datasets == [(run / "tiles_seasons", {"keep_parts": ("country", "month")})]
     assert [config.output_dir for config in trained] == [str(run / "seasons")]
     assert module.run_recipe(recipe) == run / "seasons" / "model" and len(trained) == 1  # done: skipped

@@ -8,7 +8,7 @@ streams, so changing one never shifts another.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -142,6 +142,22 @@ def draw_landform(setting: BiomeSetting, rng: np.random.Generator) -> str:
     if others and rng.random() < OTHER_LANDFORM_SHARE:
         return str(rng.choice(others))
     return str(rng.choice(setting.landforms))
+
+
+def other_hemisphere_place(params: SyntheticParams) -> SyntheticParams:
+    """The same sample placed in a country of its biome in the other hemisphere (its seasons flipped).
+
+    Where the biome occurs in one hemisphere only, another country of that hemisphere (the seasons
+    unchanged); where it has one country, the sample itself. The country is picked by the sample's
+    index, so the choice is a pure function of the sample.
+    """
+    countries = BIOME_SETTINGS[params.biome_id].countries
+    candidates = [place for place in countries if place[1] != params.hemisphere] or [
+        place for place in countries if place[0] != params.country]
+    if not candidates:
+        return params
+    country, hemisphere = candidates[params.index % len(candidates)]
+    return replace(params, country=country, hemisphere=hemisphere)
 
 
 def sample_params(seed: int, index: int) -> SyntheticParams:

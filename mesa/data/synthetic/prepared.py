@@ -15,6 +15,10 @@ Season twins: `month_shifts=(0, 6)` prepares every terrain twice, in its drawn m
 later (the same ground, relief and water, coloured for the other season), at adjacent positions.
 `PreparedTiles` gives twins one caption draw (the same parts kept, the same crop), so when the month
 is kept the two captions differ in the month alone and the colour difference is the month's to explain.
+`other_hemisphere=True` adds each month's tile placed in a country of the other hemisphere (params.py
+`other_hemisphere_place`): four tiles per terrain, (own country, month), (own, month + 6), (other, month),
+(other, month + 6), so the captions' country and month differ in a 2 x 2 design and the season's flip
+between hemispheres is in the data, not only the month's main effect.
 """
 
 from __future__ import annotations
@@ -31,7 +35,7 @@ from mesa.data.split import HELD_OUT_FRACTION, in_split
 from mesa.data.synthetic.captions import caption_parts
 from mesa.data.synthetic.dataset import SyntheticTerrainDataset
 from mesa.data.synthetic.generate import TILE_EXTENT_M, generate_tile
-from mesa.data.synthetic.params import STREAM_CAPTION, sample_params
+from mesa.data.synthetic.params import STREAM_CAPTION, other_hemisphere_place, sample_params
 from mesa.prompts import PromptParts, build_prompt, drop_random_parts
 
 ARRAYS = ("rgb", "elevation_m")
@@ -42,9 +46,11 @@ def shift_month(month: int, shift: int) -> int:
     return (month - 1 + shift) % 12 + 1
 
 
-def _generate(args: tuple[int, int, int, int]) -> tuple[np.ndarray, np.ndarray, dict, str, float]:
-    seed, world_index, resolution, month_shift = args
+def _generate(args: tuple[int, int, int, int, bool]) -> tuple[np.ndarray, np.ndarray, dict, str, float]:
+    seed, world_index, resolution, month_shift, other_hemisphere = args
     params = sample_params(seed, world_index)
+    if other_hemisphere:
+        params = other_hemisphere_place(params)
     params = replace(params, month=shift_month(params.month, month_shift))
     tile = generate_tile(params, resolution, TILE_EXTENT_M / resolution)
     parts = asdict(caption_parts(params))
@@ -53,13 +59,14 @@ def _generate(args: tuple[int, int, int, int]) -> tuple[np.ndarray, np.ndarray, 
 
 
 def prepare_tiles(directory: str | Path, count: int, seed: int, resolution: int, workers: int = 2,
-                  split: str = "train", month_shifts: tuple[int, ...] = (0,)) -> Path:
+                  split: str = "train", month_shifts: tuple[int, ...] = (0,), other_hemisphere: bool = False) -> Path:
     """Generate the first `count` terrains of `split` of the synthetic world `seed` into `directory`,
-    each once per month shift (0: its drawn month), twins adjacent (skipped if done).
+    each once per month shift (0: its drawn month), and with `other_hemisphere` once more per shift
+    in a country of the other hemisphere; a terrain's tiles adjacent (skipped if done).
 
-    Writes rgb.npy (count * len(month_shifts), H, W, 3) float16 in [0, 1], elevation_m.npy
-    (count * len(month_shifts), H, W) float32 metres, and tiles.json (caption parts and grid cell
-    per tile, meters_per_pixel, seed, resolution, split, month_shifts).
+    Writes rgb.npy (count * twins, H, W, 3) float16 in [0, 1], elevation_m.npy (count * twins, H, W)
+    float32 metres, and tiles.json (caption parts and grid cell per tile, meters_per_pixel, seed,
+    resolution, split, month_shifts, other_hemisphere), twins = len(month_shifts) * (2 if other_hemisphere else 1).
     """
     month_shifts = tuple(int(shift) for shift in month_shifts)
     if not month_shifts or len({shift % 12 for shift in month_shifts}) != len(month_shifts):
@@ -68,17 +75,20 @@ def prepare_tiles(directory: str | Path, count: int, seed: int, resolution: int,
     index_file = directory / "tiles.json"
     if index_file.is_file():
         info = json.loads(index_file.read_text(encoding="utf-8"))
-        done = (info["count"], info["seed"], info["resolution"], info.get("split"), tuple(info.get("month_shifts", (0,))))
-        if done == (count, seed, resolution, split, month_shifts):
+        done = (info["count"], info["seed"], info["resolution"], info.get("split"),
+                tuple(info.get("month_shifts", (0,))), info.get("other_hemisphere", False))
+        if done == (count, seed, resolution, split, month_shifts, other_hemisphere):
             return directory
     world = SyntheticTerrainDataset(resolution=resolution, length=count, seed=seed, split=split)
     directory.mkdir(parents=True, exist_ok=True)
-    total = count * len(month_shifts)
+    places = (False, True) if other_hemisphere else (False,)
+    total = count * len(month_shifts) * len(places)
     rgb = np.zeros((total, resolution, resolution, 3), np.float16)
     elevation_m = np.zeros((total, resolution, resolution), np.float32)
     parts, grid_cells, meters_per_pixel = [], [], None
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        jobs = ((seed, world.world_index(index), resolution, shift) for index in range(count) for shift in month_shifts)
+        jobs = ((seed, world.world_index(index), resolution, shift, place)
+                for index in range(count) for place in places for shift in month_shifts)
         for index, (tile_rgb, tile_elevation, tile_parts, grid_cell, mpp) in enumerate(
                 pool.map(_generate, jobs, chunksize=16)):
             rgb[index], elevation_m[index], meters_per_pixel = tile_rgb, tile_elevation, mpp
@@ -87,7 +97,7 @@ def prepare_tiles(directory: str | Path, count: int, seed: int, resolution: int,
     np.save(directory / "rgb.npy", rgb)
     np.save(directory / "elevation_m.npy", elevation_m)
     info = {"count": count, "seed": seed, "resolution": resolution, "split": split,
-            "month_shifts": list(month_shifts), "meters_per_pixel": meters_per_pixel, "parts": parts, "grid_cells": grid_cells}
+            "month_shifts": list(month_shifts), "other_hemisphere": other_hemisphere, "meters_per_pixel": meters_per_pixel, "parts": parts, "grid_cells": grid_cells}
     index_file.write_text(json.dumps(info) + "\n", encoding="utf-8")
     return directory
 
@@ -127,7 +137,7 @@ class PreparedTiles:
         self.meters_per_pixel = float(info["meters_per_pixel"])
         self.resolution = int(info["resolution"])
         self.seed, self.split = seed, split
-        self.twins = len(info.get("month_shifts", (0,)))  # tiles per terrain, adjacent
+        self.twins = len(info.get("month_shifts", (0,))) * (2 if info.get("other_hemisphere") else 1)  # tiles per terrain, adjacent
         if crop is not None and not 8 <= crop <= self.resolution:
             raise ValueError(f"crop must be 8..{self.resolution} pixels, got {crop}")
         self.crop = crop
