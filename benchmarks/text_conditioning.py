@@ -13,12 +13,16 @@ Two measurements on the model's own UNet and text encoder, in one process:
    season, each twice: in its drawn month and six months later (same ground, opposite season).
    The error of the UNet's tile-mean image prediction (the v-prediction's mean over the tile, per
    image latent channel, squared) at t = 999, 900 and 600, with the four-part captions as they are,
-   with each twin's month swapped for the other's, with the biome swapped, and with no prompt.
+   with each twin's month swapped for the other's, with its country swapped for one of the other
+   hemisphere (the season flipped by the place: a model that reads month x hemisphere errs as much as
+   with the month swapped; one that reads only "July is green" errs as little as with the true
+   caption), with the biome swapped, and with no prompt.
    `room` is what knowing the month could save at t = 999: the error of predicting the pair's
    average instead of each twin. A model that reads the month has true well below swapped.
 
 mesa-tiny v2.2 (docs/mesa_tiny.md, "The month"): padding share 0.76; at t = 999 true 0.391, month
-swapped 0.395, biome swapped 0.425, empty 0.438, room 0.259: the biome is read, the month is not.
+swapped 0.395, hemisphere swapped 0.389, biome swapped 0.425, empty 0.438, room 0.259: the biome is read,
+the month is not.
 """
 
 from __future__ import annotations
@@ -35,7 +39,7 @@ from mesa.control.encoding import encoding_scale, to_model_dem
 from mesa.data.synthetic import SyntheticTerrainDataset, generate_tile
 from mesa.data.synthetic.captions import caption_parts
 from mesa.data.synthetic.generate import TILE_EXTENT_M
-from mesa.data.synthetic.params import MONTHS
+from mesa.data.synthetic.params import MONTHS, other_hemisphere_place
 from mesa.data.synthetic.prepared import shift_month
 from mesa.pipeline.pipeline import TerrainPipeline
 from mesa.prompts import build_prompt
@@ -50,11 +54,12 @@ PROMPT_PAIRS = [(f"A Sentinel-2 image of {a} and {landform} in {country} in July
                 for landform, country in (("plains", "Brazil"), ("mountains", "Canada"))]
 
 
-def season_twins(pipe: TerrainPipeline, count: int, seed: int) -> tuple[torch.Tensor, list[str]]:
-    """(2 * count, 8, h, w) latents of held-out twins (pair i at rows 2i, 2i + 1) and their captions."""
+def season_twins(pipe: TerrainPipeline, count: int, seed: int) -> tuple[torch.Tensor, list[str], list[str]]:
+    """(2 * count, 8, h, w) latents of held-out twins (pair i at rows 2i, 2i + 1), their captions, and
+    the captions with the country of the other hemisphere (params.py `other_hemisphere_place`)."""
     size = pipe.native_size
     world = SyntheticTerrainDataset(resolution=size, length=20 * count, seed=seed, split="val")
-    rgb, dem, captions = [], [], []
+    rgb, dem, captions, flipped = [], [], [], []
     for index in range(len(world)):
         params = world.sample_params(index)
         twins = [params, replace(params, month=shift_month(params.month, 6))]
@@ -65,6 +70,7 @@ def season_twins(pipe: TerrainPipeline, count: int, seed: int) -> tuple[torch.Te
             rgb.append(np.clip(tile.rgb, 0.0, 1.0))
             dem.append(to_model_dem(tile.elevation_m, encoding_scale(pipe, tile.elevation_m)))
             captions.append(build_prompt(caption_parts(p)))
+            flipped.append(build_prompt(caption_parts(other_hemisphere_place(p))))
         if len(captions) == 2 * count:
             break
     if len(captions) < 2 * count:
@@ -72,7 +78,7 @@ def season_twins(pipe: TerrainPipeline, count: int, seed: int) -> tuple[torch.Te
     with torch.no_grad():
         latents = torch.cat([pipe.encode(np.stack(rgb[i:i + 16]), np.stack(dem[i:i + 16]))
                              for i in range(0, len(rgb), 16)])
-    return latents.float(), captions
+    return latents.float(), captions, flipped
 
 
 def month_swapped(captions: list[str]) -> list[str]:
@@ -138,11 +144,11 @@ def main(argv: list[str] | None = None) -> int:
     shares = padding_share(pipe, args.seed, args.prompts)
     print(f"words or padding ({args.prompts} biome pairs, t = 999): padding share {np.mean(shares):.2f} "
           f"(min {min(shares):.2f}, max {max(shares):.2f}); 1 = the padding states decide, 0 = the words")
-    latents, captions = season_twins(pipe, args.pairs, args.seed)
+    latents, captions, flipped = season_twins(pipe, args.pairs, args.seed)
     image = latents[:, :4].mean(dim=(2, 3))
     room = float(((image[0::2] - image[1::2]) ** 2 / 4).mean())
-    sets = {"true": captions, "month swapped": month_swapped(captions), "biome swapped": biome_swapped(captions),
-            "empty": [""] * len(captions)}
+    sets = {"true": captions, "month swapped": month_swapped(captions), "hemisphere swapped": flipped,
+            "biome swapped": biome_swapped(captions), "empty": [""] * len(captions)}
     print(f"season twins ({args.pairs} held-out pairs): tile-mean image error of the v-prediction; "
           f"room if the month were read (t = 999): {room:.3f}")
     print("| t | " + " | ".join(sets) + " |")
