@@ -84,7 +84,8 @@ HEMISPHERE = {country: side for setting in BIOME_SETTINGS.values() for country, 
 
 def test_season_quads_flip_the_season_with_the_hemisphere(tmp_path):
     quads = PreparedTiles(prepare_tiles(tmp_path / "quads", count=6, seed=5, resolution=32, workers=1,
-                                        month_shifts=(0, 6), other_hemisphere=True), seed=5, keep_parts=("country", "month"))
+                                        month_shifts=(0, 6), other_hemisphere=True),
+                          seed=5, keep_parts=("country", "month"))
     assert len(quads) == 24 and quads.twins == 4
     flipped = 0
     for terrain in range(6):

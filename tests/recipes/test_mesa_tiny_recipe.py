@@ -65,7 +65,8 @@ def test_the_seasons_stage_trains_stage_4s_model_on_twins_near_pure_noise(tmp_pa
     calls = []
     monkeypatch.setattr(module, "prepare_tiles", lambda *args, **kwargs: calls.append((args, kwargs)) or args[0])
     module.prepare_season_twins(recipe)
-    assert calls == [((tmp_path / "run" / "tiles_seasons", 7, 0, 128, 2), {"month_shifts": (0, 6), "other_hemisphere": True})]
+    assert calls == [((tmp_path / "run" / "tiles_seasons", 7, 0, 128, 2),
+                      {"month_shifts": (0, 6), "other_hemisphere": True})]
     assert module.SEASON_KEEP_PARTS == ("country", "month")  # the 2 x 2 design needs both named
 
 

@@ -46,6 +46,11 @@ def shift_month(month: int, shift: int) -> int:
     return (month - 1 + shift) % 12 + 1
 
 
+def _places(other_hemisphere: bool) -> tuple[bool, ...]:
+    """A terrain's places per month shift: its own country, then (other_hemisphere) one across the equator."""
+    return (False, True) if other_hemisphere else (False,)
+
+
 def _generate(args: tuple[int, int, int, int, bool]) -> tuple[np.ndarray, np.ndarray, dict, str, float]:
     seed, world_index, resolution, month_shift, other_hemisphere = args
     params = sample_params(seed, world_index)
@@ -59,7 +64,8 @@ def _generate(args: tuple[int, int, int, int, bool]) -> tuple[np.ndarray, np.nda
 
 
 def prepare_tiles(directory: str | Path, count: int, seed: int, resolution: int, workers: int = 2,
-                  split: str = "train", month_shifts: tuple[int, ...] = (0,), other_hemisphere: bool = False) -> Path:
+                  split: str = "train", month_shifts: tuple[int, ...] = (0,),
+                  other_hemisphere: bool = False) -> Path:
     """Generate the first `count` terrains of `split` of the synthetic world `seed` into `directory`,
     each once per month shift (0: its drawn month), and with `other_hemisphere` once more per shift
     in a country of the other hemisphere; a terrain's tiles adjacent (skipped if done).
@@ -81,7 +87,7 @@ def prepare_tiles(directory: str | Path, count: int, seed: int, resolution: int,
             return directory
     world = SyntheticTerrainDataset(resolution=resolution, length=count, seed=seed, split=split)
     directory.mkdir(parents=True, exist_ok=True)
-    places = (False, True) if other_hemisphere else (False,)
+    places = _places(other_hemisphere)
     total = count * len(month_shifts) * len(places)
     rgb = np.zeros((total, resolution, resolution, 3), np.float16)
     elevation_m = np.zeros((total, resolution, resolution), np.float32)
@@ -97,7 +103,8 @@ def prepare_tiles(directory: str | Path, count: int, seed: int, resolution: int,
     np.save(directory / "rgb.npy", rgb)
     np.save(directory / "elevation_m.npy", elevation_m)
     info = {"count": count, "seed": seed, "resolution": resolution, "split": split,
-            "month_shifts": list(month_shifts), "other_hemisphere": other_hemisphere, "meters_per_pixel": meters_per_pixel, "parts": parts, "grid_cells": grid_cells}
+            "month_shifts": list(month_shifts), "other_hemisphere": other_hemisphere,
+            "meters_per_pixel": meters_per_pixel, "parts": parts, "grid_cells": grid_cells}
     index_file.write_text(json.dumps(info) + "\n", encoding="utf-8")
     return directory
 
@@ -137,7 +144,8 @@ class PreparedTiles:
         self.meters_per_pixel = float(info["meters_per_pixel"])
         self.resolution = int(info["resolution"])
         self.seed, self.split = seed, split
-        self.twins = len(info.get("month_shifts", (0,))) * (2 if info.get("other_hemisphere") else 1)  # tiles per terrain, adjacent
+        # tiles per terrain, adjacent
+        self.twins = len(info.get("month_shifts", (0,))) * len(_places(info.get("other_hemisphere", False)))
         if crop is not None and not 8 <= crop <= self.resolution:
             raise ValueError(f"crop must be 8..{self.resolution} pixels, got {crop}")
         self.crop = crop
