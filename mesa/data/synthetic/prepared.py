@@ -159,13 +159,21 @@ class PreparedTiles:
     def __len__(self) -> int:
         return len(self.tiles)
 
-    def sample_at(self, position: int) -> TerrainSample:
+    def caption_at(self, position: int) -> str:
+        """The caption position `position` reads (without reading its tile)."""
+        return self._draw(position)[0]
+
+    def _draw(self, position: int) -> tuple[str, np.random.Generator]:
         index = position % len(self)
         draw = position - index % self.twins  # twins: the same parts kept, the same crop
         rng = np.random.default_rng([self.seed, draw, STREAM_CAPTION])
         parts = self.parts[index]
         kept = {name: getattr(parts, name) for name in self.keep_parts}
-        caption = build_prompt(replace(drop_random_parts(replace(parts, **dict.fromkeys(kept)), rng), **kept))
+        return build_prompt(replace(drop_random_parts(replace(parts, **dict.fromkeys(kept)), rng), **kept)), rng
+
+    def sample_at(self, position: int) -> TerrainSample:
+        index = position % len(self)
+        caption, rng = self._draw(position)
         rows = cols = slice(None)
         if self.crop is not None:
             top, left = rng.integers(0, self.resolution - self.crop + 1, size=2)
