@@ -4,7 +4,9 @@ Layout (as published at `NewtNewt/MESA`): `model_index.json`, `scheduler/`, `tok
 (vocab.json + merges.txt), `text_encoder/`, `vae/`, `unet/` (class `UNetDEMConditionModel`,
 which diffusers cannot import by itself, so we load every component explicitly and never
 execute code from the checkpoint). A LoRA student (`student.json`, `mesa.pipeline.students`)
-loads its teacher and fuses its adapters into the teacher's UNet.
+loads its teacher and fuses its adapters into the teacher's UNet. An optional `colour_prior/`
+(`mesa.models.colour_prior`) steers the tile's colour at the top of the schedule (a student samples
+without it: it was distilled from the UNet alone).
 """
 
 from __future__ import annotations
@@ -19,10 +21,12 @@ from pathlib import Path
 
 import torch
 from diffusers import AutoencoderKL
+from safetensors import SafetensorError
 from transformers import CLIPTextModel, CLIPTokenizer
 
 from mesa.errors import UserError
 from mesa.resources import asset_path
+from mesa.models.colour_prior import ColourPrior
 from mesa.models.unet_dem import UNetDEMConditionModel
 from mesa.pipeline.samplers import SAMPLERS
 from mesa.pipeline.students import (LORA_FILE, STUDENT_FILE, LoraStudent, attach_lora, student_scheduler_config,
@@ -38,7 +42,7 @@ HUB_FILES = [
     "scheduler/*.json", "tokenizer/*.json", "tokenizer/*.txt",
     "text_encoder/*.json", "text_encoder/*.safetensors",
     "vae/*.json", "vae/*.safetensors", "unet/*.json", "unet/*.safetensors",
-    "sampling_defaults.json", STUDENT_FILE, LORA_FILE,
+    "sampling_defaults.json", STUDENT_FILE, LORA_FILE, "colour_prior/*.json", "colour_prior/*.safetensors",
 ]
 COMPONENTS = ("scheduler", "tokenizer", "text_encoder", "vae", "unet")
 _REPO_ID = re.compile(r"^[\w.-]+/[\w.-]+$")
@@ -56,6 +60,7 @@ class Components:
     model_dir: Path
     model_id: str
     license: str
+    colour_prior: ColourPrior | None = None
 
 
 def resolve_model_dir(path_or_repo_id: str | os.PathLike) -> tuple[Path, str]:
@@ -146,7 +151,21 @@ def load_components(path_or_repo_id: str | os.PathLike, device: str = "cpu",
     license = read_license(model_dir, model_id)
     logger.warning("Loaded %s; weights licence: %s", model_id, license)
     modules = [m.to(device).eval().requires_grad_(False) for m in (text_encoder, vae, unet)]
-    return Components(scheduler_config, tokenizer, *modules, model_dir, model_id, license)
+    prior = load_colour_prior(model_dir)
+    return Components(scheduler_config, tokenizer, *modules, model_dir, model_id, license,
+                      None if prior is None else prior.to(device))
+
+
+def load_colour_prior(model_dir: Path) -> ColourPrior | None:
+    """The model's `colour_prior/` (None when it has none); UserError naming the folder when it is broken."""
+    folder = model_dir / "colour_prior"
+    if not folder.is_dir():
+        return None
+    try:
+        return ColourPrior.load(folder)
+    except (OSError, ValueError, RuntimeError, KeyError, TypeError, SafetensorError) as error:
+        first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise UserError(f"could not load the colour prior in {folder}: {first_line}") from error
 
 
 def load_lora_student(model_dir: Path, model_id: str, student: LoraStudent, device: str = "cpu",

@@ -253,6 +253,7 @@ class TerrainPipeline:
         strength: float = 1.0,
         callback: Callable[[StepProgress], None] | None = None,
         cancel: threading.Event | None = None,
+        steer_colour: bool = True,
     ) -> torch.Tensor:
         """Denoise one latent per seed of `request`; returns (N, 8, h, w) clean latents
         (channels 0-3 image, 4-7 elevation) of the sampled size (the tile and its overscan).
@@ -267,6 +268,8 @@ class TerrainPipeline:
             strength: share of the steps that are run (1: from pure noise).
             callback: called with a `StepProgress` after every step.
             cancel: set it to stop at the next step (`GenerationCancelled`).
+            steer_colour: with the default predictor, no hooks and no start, use the model's colour
+                prior where it has one (`colour_steered`); False samples with the UNet alone.
         """
         if request.overscan and (noise is not None or init_latents is not None or hooks):
             raise ValueError("noise, init_latents and hooks are registered to the tile's pixels: "
@@ -278,7 +281,37 @@ class TerrainPipeline:
         if predictor is None:
             context = self.encode_prompt(request.prompt, len(noise), request.guidance, request.negative_prompt)
             predictor = self.guided_predictor(context, request.guidance)
+            if self.components.colour_prior is not None and init_latents is None and not hooks and steer_colour:
+                predictor = self.colour_steered(predictor, request.prompt, request.seeds)
         return denoise(latents, schedule, predictor, hooks, callback, cancel, generators)
+
+    def colour_steered(self, predictor: Predictor, prompt: str, seeds: Sequence[int]) -> Predictor:
+        """`predictor` with the model's colour prior (`mesa.models.colour_prior`): one tile colour
+        drawn per seed from the prompt's distribution, set as the x0 prediction's image tile mean
+        at the steps with timestep >= the prior's `from_timestep` (the top of the schedule)."""
+        prior = self.components.colour_prior
+        with self._tokenizer_lock:
+            ids = self.components.tokenizer([prompt], padding="max_length", truncation=True, return_tensors="pt",
+                                            max_length=self.components.tokenizer.model_max_length).input_ids
+        target = prior.draw(ids.to(self.device), prompt, list(seeds)).to(self.device)
+        alphas = self._alphas_cumprod()
+        prediction_type = self.components.scheduler_config.get("prediction_type", "epsilon")
+
+        def steered(latents: torch.Tensor, timestep: torch.Tensor) -> torch.Tensor:
+            output = predictor(latents, timestep)
+            step = int(torch.as_tensor(timestep).flatten()[0])
+            if step < prior.from_timestep:
+                return output
+            return prior.steer(output, latents, float(alphas[step]), prediction_type, target)
+
+        return steered
+
+    def _alphas_cumprod(self) -> torch.Tensor:
+        """The checkpoint's cumulative alphas per training timestep (every sampler shares its betas)."""
+        from diffusers import DDIMScheduler
+
+        config = {k: v for k, v in self.components.scheduler_config.items() if not k.startswith("_")}
+        return DDIMScheduler.from_config(config).alphas_cumprod
 
     def to_terrains(self, latents: torch.Tensor, request: SamplingRequest, scale: ElevationScale | None = None,
                     seeds: Sequence[int] | None = None) -> list[Terrain]:
