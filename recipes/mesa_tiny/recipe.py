@@ -44,12 +44,15 @@ from mesa.errors import UserError
 from recipes.mesa_tiny.components import read_json, write_components
 from mesa.data.synthetic.prepared import PreparedTiles, prepare_tiles
 from recipes.mesa_tiny.model_card import write_model_card
+from mesa.models.colour_prior import CONFIG_NAME, WEIGHTS_NAME
+from mesa.training.colour_prior import ColourPriorTrainConfig, train_colour_prior
 from mesa.training.config import TrainConfig, VaeTrainConfig, build_config, coerce
 
 logger = logging.getLogger(__name__)
 DEFAULT_CONFIG = Path(__file__).resolve().parent / "configs" / "recipe.json"
 PATH_FIELDS = ("run_dir", "model_dir", "text_encoder_config", "vae_config", "unet_config", "scheduler_config",
-               "vae_train_config", "vae_decoder_train_config", "train_config", "seasons_train_config")
+               "vae_train_config", "vae_decoder_train_config", "train_config", "seasons_train_config",
+               "colour_prior_train_config")
 QUALITY_FILES = ("quality.json", "sampling_defaults.json")  # written by benchmarks/quality_mesa_tiny.py
 SEASON_KEEP_PARTS = ("country", "month")  # stage 4b's captions always name both (biome and landform drop as in stage 4)
 
@@ -75,6 +78,8 @@ class RecipeConfig:
     seasons_train_config: str = "seasons_train.json"
     seasons_stage: bool = False  # run stage 4b (the shipped mesa-tiny is stage 4's model: see docs/mesa_tiny.md)
     season_shift: int = 6  # stage 4b's twin of each terrain: this many months after its drawn month
+    colour_prior_train_config: str = "colour_prior_train.json"
+    colour_prior_stage: bool = True  # stage 5: the colour prior (mesa.models.colour_prior) on the season quads
 
 
 class TrainerConfigs(NamedTuple):
@@ -191,18 +196,35 @@ def run_recipe(recipe: RecipeConfig) -> Path:
         if model is None:
             raise UserError("train stopped before max_steps; run the recipe again to resume it")
     logger.info("UNet trained (%.0f s so far)", time.perf_counter() - started)
-    if not recipe.seasons_stage:
-        return assemble(recipe, model)
+    if recipe.seasons_stage:
+        seasons = run / "seasons" / "model"
+        if not (seasons / "model_index.json").is_file():
+            twins = prepare_season_twins(recipe)
+            logger.info("season twins ready in %s (%.0f s so far)", twins, time.perf_counter() - started)
+            seasons = train(configs.seasons,
+                            dataset=PreparedTiles(twins, recipe.seed, keep_parts=SEASON_KEEP_PARTS)).model_dir
+            if seasons is None:
+                raise UserError("train (seasons) stopped before max_steps; run the recipe again to resume it")
+        logger.info("seasons trained (%.0f s so far)", time.perf_counter() - started)
+        model = seasons
+    if recipe.colour_prior_stage and not (run / "colour_prior" / WEIGHTS_NAME).is_file():
+        train_colour_prior(colour_prior_config(recipe, model, prepare_season_twins(recipe)))
+        logger.info("colour prior trained (%.0f s so far)", time.perf_counter() - started)
+    return assemble(recipe, model)
 
-    seasons = run / "seasons" / "model"
-    if not (seasons / "model_index.json").is_file():
-        twins = prepare_season_twins(recipe)
-        logger.info("season twins ready in %s (%.0f s so far)", twins, time.perf_counter() - started)
-        seasons = train(configs.seasons, dataset=PreparedTiles(twins, recipe.seed, keep_parts=SEASON_KEEP_PARTS)).model_dir
-        if seasons is None:
-            raise UserError("train (seasons) stopped before max_steps; run the recipe again to resume it")
-    logger.info("seasons trained (%.0f s so far)", time.perf_counter() - started)
-    return assemble(recipe, seasons)
+
+def colour_prior_config(recipe: RecipeConfig, model: Path, quads: Path) -> ColourPriorTrainConfig:
+    """Stage 5's settings: its file, on `model`'s VAE and text encoder and the season quads."""
+    values = {key: value for key, value in read_json(recipe.colour_prior_train_config).items()
+              if not key.startswith("_")}
+    names = {f.name for f in dataclasses.fields(ColourPriorTrainConfig)} - {"model", "tiles", "output_dir", "seed"}
+    if unknown := sorted(set(values) - names):
+        raise UserError(f"{recipe.colour_prior_train_config}: unknown setting(s) {', '.join(unknown)}; "
+                        f"accepted: {', '.join(sorted(names))}")
+    if "keep_parts" in values:
+        values["keep_parts"] = tuple(values["keep_parts"])
+    return ColourPriorTrainConfig(model=str(model), tiles=str(quads), output_dir=str(Path(recipe.run_dir) / "colour_prior"),
+                                  seed=recipe.seed, **values)
 
 
 def assemble(recipe: RecipeConfig, model: Path) -> Path:
@@ -226,6 +248,13 @@ def assemble(recipe: RecipeConfig, model: Path) -> Path:
         if last_stage.name == "seasons":
             shutil.copy(recipe.seasons_train_config, record / "configs" / Path(recipe.seasons_train_config).name)
             shutil.copy(last_stage / "metrics.jsonl", record / "seasons_metrics.jsonl")
+        prior = run / "colour_prior"
+        if recipe.colour_prior_stage and (prior / WEIGHTS_NAME).is_file():
+            (staging / "colour_prior").mkdir()
+            for name in (CONFIG_NAME, WEIGHTS_NAME):
+                shutil.copy(prior / name, staging / "colour_prior" / name)
+            shutil.copy(prior / "metrics.json", record / "colour_prior_metrics.json")
+            shutil.copy(recipe.colour_prior_train_config, record / "configs" / Path(recipe.colour_prior_train_config).name)
         if (last_stage / "validation").is_dir():
             shutil.copytree(last_stage / "validation", record / "validation")
         for name in QUALITY_FILES:

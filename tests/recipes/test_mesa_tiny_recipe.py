@@ -103,14 +103,26 @@ def test_after_stage_4_the_recipe_trains_on_season_quads_that_always_name_countr
         trained.append(config)
         return SimpleNamespace(model_dir=model)
 
+    priors = []
+
+    def fake_prior(config):
+        Path(config.output_dir).mkdir(parents=True)
+        (Path(config.output_dir) / "model.safetensors").write_bytes(b"")
+        priors.append(config)
+
     monkeypatch.setattr("mesa.training.train.train", fake_train)
+    monkeypatch.setattr(module, "train_colour_prior", fake_prior)
     monkeypatch.setattr(module, "assemble", lambda recipe, model: model)
     recipe = read_recipe(DEFAULT_CONFIG, {"run_dir": str(run), "seasons_stage": str(opted_in)})
-    if not opted_in:  # the default: stage 4's model is assembled, nothing more is trained
+    final = run / ("seasons" if opted_in else "unet") / "model"
+    if not opted_in:  # the default: stage 4's model is assembled with a colour prior on its VAE and text
         assert not read_recipe(DEFAULT_CONFIG, {}).seasons_stage
-        assert module.run_recipe(recipe) == run / "unet" / "model" and not datasets and not trained
-        return
-    assert module.run_recipe(recipe) == run / "seasons" / "model"
-    assert datasets == [(run / "tiles_seasons", {"keep_parts": ("country", "month")})]
-    assert [config.output_dir for config in trained] == [str(run / "seasons")]
-    assert module.run_recipe(recipe) == run / "seasons" / "model" and len(trained) == 1  # done: skipped
+        assert module.run_recipe(recipe) == final and not datasets and not trained
+    else:
+        assert module.run_recipe(recipe) == final
+        assert datasets == [(run / "tiles_seasons", {"keep_parts": ("country", "month")})]
+        assert [config.output_dir for config in trained] == [str(run / "seasons")]
+    assert [(c.model, c.tiles, c.output_dir) for c in priors] == [(str(final), str(run / "tiles_seasons"),
+                                                                   str(run / "colour_prior"))]
+    assert priors[0].steps > 0 and priors[0].from_timestep >= 800
+    assert module.run_recipe(recipe) == final and len(trained) == int(opted_in) and len(priors) == 1  # done: skipped
