@@ -49,6 +49,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     sampling.add_argument("--width", type=int, default=None)
     sampling.add_argument("--relief-m", type=float, default=None, help="metres from lowest to highest point")
     sampling.add_argument("--base-m", type=float, default=None, help="elevation of the lowest point, metres")
+    sampling.add_argument("--no-colour-prior", dest="colour_prior", action="store_false",
+                          help="sample with the UNet alone, without the model's colour prior (mesa-tiny has one)")
     sampling.add_argument("--overscan", type=int, default=None,
                           help="pixels sampled beyond each edge and cropped, keeping the model's edges out of the "
                                "tile (default: the model's; 16 for mesa-tiny, 0 for MESA)")
@@ -164,7 +166,7 @@ def run(args: argparse.Namespace) -> int:
                 terrains = control(pipe, prompt, seeds)
             else:
                 request = replace(requests[index], seeds=tuple(seeds))
-                terrains = pipe.to_terrains(pipe.sample_latents(request), request)
+                terrains = pipe.to_terrains(pipe.sample_latents(request, steer_colour=args.colour_prior), request)
             for terrain in terrains:
                 folder = folders[(index, terrain.seed)]
                 heights = write_terrain(terrain, folder, pipe.model_id, options, finish).heights

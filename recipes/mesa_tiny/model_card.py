@@ -34,7 +34,7 @@ For real terrain use the published MESA weights: `hf download NewtNewt/MESA`, th
   and corner spikes that crops left; scaling factor {scaling:.4f}.
 - unet: UNetDEMConditionModel, block channels {unet_channels}, trained with `python -m mesa train`.
 - scheduler: DDIM, Stable Diffusion 2.1's v-prediction betas rescaled to zero terminal SNR.
-- elevation.json: global normalisation {min_m:.0f} .. {max_m:.0f} m, {mpp:.0f} m per pixel, so
+{colour_prior}- elevation.json: global normalisation {min_m:.0f} .. {max_m:.0f} m, {mpp:.0f} m per pixel, so
   `elevation_m` is in metres.
 
 Native size {native} px ({extent_km:.2f} km). Captions: "A Sentinel-2 image of {{biome}} and
@@ -84,6 +84,23 @@ def training_seconds(metrics: list[dict], batch_size: int) -> float:
     return seconds
 
 
+def describe_colour_prior(model_dir: Path) -> str:
+    """The card's line for `colour_prior/` (empty without one)."""
+    if not (model_dir / "colour_prior" / "config.json").is_file():
+        return ""
+    prior = json.loads((model_dir / "colour_prior" / "config.json").read_text(encoding="utf-8"))
+    metrics_file = model_dir / "training" / "colour_prior_metrics.json"
+    trained = ""
+    if metrics_file.is_file():
+        metrics = json.loads(metrics_file.read_text(encoding="utf-8"))
+        last = metrics["history"][-1]
+        trained = (f", trained {last['step']} steps on {metrics['tiles']} season-quad tiles (held-out negative "
+                   f"log-likelihood {last['held_out_nll']:.3f} per channel) with `python -m mesa.training.colour_prior`")
+    return (f"- colour_prior: a mixture of {prior['components']} Gaussians over the image latent's tile mean given "
+            f"the caption (a text encoder like the one above) and its place (country latitude, month, local "
+            f"summer){trained}; sampling draws one per seed and sets it at timesteps >= {prior['from_timestep']}.\n")
+
+
 def write_model_card(model_dir: str | Path) -> Path:
     """Write model_dir/README.md from the folder's configs, training metrics and quality.json."""
     model_dir = Path(model_dir)
@@ -108,6 +125,7 @@ def write_model_card(model_dir: str | Path) -> Path:
                    + training_seconds(decoder_metrics, read_json(configs / "vae_decoder_train.json")["batch_size"]))
     trained_text = bool(read_json(configs / "train.json").get("train_text_encoder", False))
     card = CARD.format(
+        colour_prior=describe_colour_prior(model_dir),
         size_mb=size, vocab_size=len(vocab), text_hidden=text["hidden_size"], text_layers=text["num_hidden_layers"],
         text_training=TEXT_TRAINING[trained_text],
         vae_factor=factor, native=native, latent=unet["sample_size"], scaling=vae["scaling_factor"],

@@ -200,3 +200,31 @@ def test_a_failed_write_keeps_the_previous_seed_folder_whole(reference_dir, tmp_
     assert run_generate(reference_dir, tmp_path, "--prompt", "hills", "--seeds", "3", "--formats", "exr") == 0
     assert "terrain_height.exr" in {p.name for p in folder.iterdir()} and "terrain_height.r16" not in {
         p.name for p in folder.iterdir()}
+
+
+def test_no_colour_prior_samples_with_the_unet_alone(reference_dir, tmp_path):
+    import shutil
+
+    import torch
+
+    from mesa.models.colour_prior import ColourPrior
+    from mesa.pipeline.loading import load_components
+
+    model = shutil.copytree(reference_dir / "pipeline", tmp_path / "model")
+    text_config = load_components(model).text_encoder.config
+    prior = ColourPrior(text_config, 4, from_timestep=500)
+    with torch.no_grad():  # a confident colour far from the UNet's
+        prior.head[-1].bias.view(prior.components, -1)[:, 1:5] = 3.0
+        prior.head[-1].bias.view(prior.components, -1)[:, 5:] = -6.0
+    prior.save(model / "colour_prior")
+
+    def rgb(name, *extra):
+        argv = ["generate", "--model", str(model), "--steps", "4", "--height", "32", "--width", "32", "--seeds", "1",
+                "--prompt", "a river", "--out", str(tmp_path / name), *extra]
+        assert main(argv) == 0
+        return np.asarray(Image.open(next((tmp_path / name).iterdir()) / "rgb.png"), np.float32)
+
+    plain, steered = rgb("plain", "--no-colour-prior"), rgb("steered")
+    assert np.abs(plain.mean(axis=(0, 1)) - steered.mean(axis=(0, 1))).max() > 5
+    shutil.rmtree(model / "colour_prior")
+    assert np.array_equal(rgb("without"), plain)  # the flag samples as the model without its prior
