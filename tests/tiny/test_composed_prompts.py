@@ -16,7 +16,7 @@ from mesa.evaluation.adherence import BIOMES_TARGET, MEASURES, RELIEF_RATIO_TARG
 from mesa.evaluation.borders import border_artefacts
 from mesa.evaluation.prompt_cases import LANDFORM_ORDER, landform_cases
 from mesa.evaluation.sheets import SHEET_BIOMES
-from mesa.prompts import build_prompt
+from mesa.prompts import PromptParts, build_prompt
 
 SEEDS = [0, 1]
 RELIEF, GREENNESS, SNOW = (MEASURES.index(name) for name in ("relief_m", "greenness", "snow_cover"))
@@ -90,3 +90,18 @@ def test_the_rim_and_corner_spikes_stay_small(generated):
     borders = border_artefacts(terrains)
     assert borders.ring_step_abs_m <= 20.0  # [v2.2: 10.2 m; v2.1: 27 m; v2: 98 m in the scorecard]
     assert borders.corner_spike_share <= 0.05  # [v2.2: 0 of 40; v2.1: 25 % of these tiles]
+
+
+@pytest.mark.parametrize("country, summer, winter", [("Germany", "July", "January"), ("Chile", "January", "July")])
+def test_broadleaf_forests_are_greener_in_local_summer_on_both_sides_of_the_equator(
+        tiny_model_pipeline, default_settings, country, summer, winter):
+    """The season is the month read with the country's hemisphere (issue 11). v2.3's colour prior
+    gives +0.076 (Germany) and +0.030 (Chile) on these seeds; v2.2 0.000, and stage 4b's month
+    alone made July greener on both sides (docs/mesa_tiny.md, v2.3)."""
+    def greenness(month: str) -> np.ndarray:
+        prompt = build_prompt(PromptParts("broadleaf forests", "low mountains", country, month))
+        terrains = tiny_model_pipeline(prompt, seeds=[0, 1, 2, 3], steps=default_settings.steps,
+                                       guidance=default_settings.guidance, sampler=default_settings.sampler)
+        return np.array([measure(t)[GREENNESS] for t in terrains])
+
+    assert (greenness(summer) - greenness(winter)).mean() >= 0.01  # [Germany 0.076, Chile 0.030]
