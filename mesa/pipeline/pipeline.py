@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from mesa.captions.places import place_features
 from mesa.errors import UserError
 from mesa.limits import check_memory
 from mesa.pipeline.elevation import (PUBLISHED_METERS_PER_PIXEL, ElevationScale, elevation_scale,
@@ -293,7 +294,8 @@ class TerrainPipeline:
         with self._tokenizer_lock:
             ids = self.components.tokenizer([prompt], padding="max_length", truncation=True, return_tensors="pt",
                                             max_length=self.components.tokenizer.model_max_length).input_ids
-        target = prior.draw(ids.to(self.device), prompt, list(seeds)).to(self.device)
+        places = torch.from_numpy(place_features(prompt))[None]
+        target = prior.draw(ids.to(self.device), places, list(seeds)).to(self.device)
         alphas = self._alphas_cumprod()
         prediction_type = self.components.scheduler_config.get("prediction_type", "epsilon")
 

@@ -24,7 +24,8 @@ import torch
 
 from mesa.data.synthetic.prepared import PreparedTiles
 from mesa.errors import UserError
-from mesa.models.colour_prior import ColourPrior, place_features
+from mesa.captions.places import place_features
+from mesa.models.colour_prior import ColourPrior
 
 logger = logging.getLogger(__name__)
 

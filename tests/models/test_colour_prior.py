@@ -8,7 +8,9 @@ import torch
 from transformers import CLIPTextConfig
 
 from mesa.errors import UserError
-from mesa.models.colour_prior import PLACE_FEATURES, ColourPrior, place_features
+from mesa.captions.places import PLACE_FEATURES, place_features
+from mesa.models.colour_prior import ColourPrior
+from mesa.models.colour_prior import PLACE_FEATURES as HEAD_PLACE_FEATURES
 from mesa.pipeline import TerrainPipeline
 
 TEXT = CLIPTextConfig(vocab_size=64, hidden_size=16, intermediate_size=32, num_hidden_layers=1,
@@ -42,7 +44,7 @@ def test_learns_a_colour_per_caption():
     prior.eval()
     assert float(prior.nll(captions, places, targets)) < first - 2.0
     assert torch.allclose(prior.expected(captions, places), targets, atol=0.2)
-    draws = prior.draw(ids(5, 7), "", list(range(200)))
+    draws = prior.draw(ids(5, 7), torch.zeros(1, PLACE_FEATURES), list(range(200)))
     assert torch.allclose(draws.mean(dim=0), targets[1], atol=0.15)
 
 
@@ -64,6 +66,10 @@ def test_place_features_read_the_country_and_month(prompt, expected):
     assert features[1:].tolist() == pytest.approx(rest, abs=1e-6)
 
 
+def test_the_head_reads_as_many_place_features_as_the_captions_give():
+    assert HEAD_PLACE_FEATURES == PLACE_FEATURES == len(place_features("tundra in Chile in July"))
+
+
 def test_place_features_know_each_side_of_the_equator():
     from mesa.captions.countries import country_latitudes
 
@@ -73,7 +79,8 @@ def test_place_features_know_each_side_of_the_equator():
 
 def test_draws_follow_the_seed_only():
     prior = make_prior()
-    first, again = prior.draw(ids(5), "", [3, 4]), prior.draw(ids(5), "", [4, 3])
+    none = torch.zeros(1, PLACE_FEATURES)
+    first, again = prior.draw(ids(5), none, [3, 4]), prior.draw(ids(5), none, [4, 3])
     assert torch.equal(first[0], again[1]) and torch.equal(first[1], again[0])
     assert not torch.equal(first[0], first[1])
 
@@ -114,8 +121,8 @@ def test_folder_round_trip_and_refusals(tmp_path):
     folder = prior.save(tmp_path / "colour_prior")
     loaded = ColourPrior.load(folder)
     assert (loaded.components, loaded.from_timestep) == (3, 700)
-    prompt = "tundra in Chile in July"
-    assert torch.equal(loaded.draw(ids(9), prompt, [1]), prior.draw(ids(9), prompt, [1]))
+    places = torch.from_numpy(place_features("tundra in Chile in July"))[None]
+    assert torch.equal(loaded.draw(ids(9), places, [1]), prior.draw(ids(9), places, [1]))
     config = json.loads((folder / "config.json").read_text())
     config["evil"] = 1
     (folder / "config.json").write_text(json.dumps(config))
