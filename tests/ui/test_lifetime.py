@@ -202,7 +202,8 @@ def test_registry_limits_are_checked(tmp_path):
 def test_a_reloaded_page_finds_its_session_by_token(registry, clock):
     session = with_a_file(registry.resume(None))
     assert registry.find(session.token) is session and len(session.token) >= 24
-    for wrong in ("", None, 42, session.token[:-1] + "x"):
+    last = "y" if session.token.endswith("x") else "x"  # a token ending in "x" made this flaky (1 run in 64)
+    for wrong in ("", None, 42, session.token[:-1] + last):
         assert registry.find(wrong) is None
     clock.now_s += 61
     registry.sweep()
