@@ -160,14 +160,19 @@ class TerrainPipeline:
 
     # -- building blocks -----------------------------------------------------------------------
 
-    def encode_text(self, prompts: Sequence[str]) -> torch.Tensor:
-        """Text-encoder hidden states (N, 77, D) for prompts padded/truncated to the tokenizer's length."""
+    def token_ids(self, prompts: Sequence[str]) -> torch.Tensor:
+        """(N, 77) token ids of prompts padded/truncated to the tokenizer's length."""
         tokenizer = self.components.tokenizer
         with self._tokenizer_lock:
-            ids = tokenizer(list(prompts), padding="max_length", max_length=tokenizer.model_max_length,
-                            truncation=True, return_tensors="pt").input_ids
+            return tokenizer(list(prompts), padding="max_length", max_length=tokenizer.model_max_length,
+                             truncation=True, return_tensors="pt").input_ids
+
+    def encode_text(self, prompts: Sequence[str]) -> torch.Tensor:
+        """Text-encoder hidden states (N, 77, D) for prompts padded/truncated to the tokenizer's length."""
+        ids = self.token_ids(prompts)
+        with self._tokenizer_lock:
             for prompt in prompts:
-                warn_if_truncated(tokenizer, prompt)
+                warn_if_truncated(self.components.tokenizer, prompt)
         with torch.no_grad():
             return self.components.text_encoder(ids.to(self.device))[0]
 
@@ -291,9 +296,7 @@ class TerrainPipeline:
         drawn per seed from the prompt's distribution, set as the x0 prediction's image tile mean
         at the steps with timestep >= the prior's `from_timestep` (the top of the schedule)."""
         prior = self.components.colour_prior
-        with self._tokenizer_lock:
-            ids = self.components.tokenizer([prompt], padding="max_length", truncation=True, return_tensors="pt",
-                                            max_length=self.components.tokenizer.model_max_length).input_ids
+        ids = self.token_ids([prompt])
         places = torch.from_numpy(place_features(prompt))[None]
         target = prior.draw(ids.to(self.device), places, list(seeds)).to(self.device)
         alphas = self._alphas_cumprod()
