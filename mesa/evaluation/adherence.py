@@ -12,8 +12,9 @@ seeds and biomes.
                rainforests minus deserts, aridity of deserts minus tropical rainforests, snow of
                rock and ice minus tropical rainforests; and the share of each measure's variance
                that the biome explains (eta squared) beside its chance level
-    season     snow in local winter minus local summer and greenness in summer minus winter, in
-               a northern and a southern country (January is winter in one and summer in the other)
+    season     snow in local winter minus local summer and greenness in summer minus winter (not
+               on rock and ice, which has no vegetation), in a northern and a southern country
+               (January is winter in one and summer in the other)
 
 An effect "holds" when at least HOLDS_SHARE of its paired differences are positive and its mean
 is at least MIN_EFFECT_SD standard deviations of that measure over the reference tiles (a
@@ -30,6 +31,7 @@ import numpy as np
 from mesa.evaluation.elevation_statistics import relief_m
 from mesa.evaluation.image_statistics import aridity, greenness, snow_cover
 from mesa.evaluation.prompt_cases import (
+    BARE_BIOMES,
     FORM_LANDFORMS,
     LANDFORM_ORDER,
     WINTER_MONTH,
@@ -149,7 +151,8 @@ def eta_squared(groups: Sequence[np.ndarray]) -> dict[str, float]:
 
 
 def season_effect(cases: Sequence[PromptCase], measured: Measured, scales: Mapping[str, float]) -> dict:
-    """Snow (winter - summer) and greenness (summer - winter) per biome and hemisphere, paired by seed."""
+    """Snow (winter - summer) and greenness (summer - winter, vegetated biomes) per biome and hemisphere,
+    paired by seed; per place both."""
     season = [c for c in cases if c.kind == "season"]
     if not season:
         raise ValueError("no season cases were measured")
@@ -160,7 +163,8 @@ def season_effect(cases: Sequence[PromptCase], measured: Measured, scales: Mappi
         snow_difference = _column(measured, winter, "snow_cover") - _column(measured, summer, "snow_cover")
         green_difference = _column(measured, summer, "greenness") - _column(measured, winter, "greenness")
         snow.append(snow_difference)
-        green.append(green_difference)
+        if winter.biome_id not in BARE_BIOMES:
+            green.append(green_difference)
         january_snow[winter.hemisphere].append(snow_difference if winter.parts.month == "January" else -snow_difference)
         per_place[f"{winter.parts.biome} in {winter.parts.country}"] = {
             "snow_winter_minus_summer": float(snow_difference.mean()),

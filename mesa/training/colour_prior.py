@@ -2,11 +2,13 @@
 
 The targets are the tiles' image latent tile means under the model's own frozen VAE (posterior means,
 scaled as the UNet sees them); the captions are the UNet trainer's (`PreparedTiles`: parts dropped as in
-training, several draws per tile, the empty caption at `caption_dropout`). The text encoder starts from
-the model's. A share of the terrains (whole season groups) is held out and its likelihood reported:
+training, several draws per tile, the empty caption at `caption_dropout`) with their prompt features
+(`mesa.captions.places.prompt_features`). The text encoder is the model's, frozen unless
+`train_text_encoder` (fine-tuning it at the head's learning rate learnt a fifth of the season that the
+frozen one does, docs/mesa_tiny.md v2.4). A share of the terrains (whole season groups) is held out and its likelihood reported:
 the prior has to generalise over places, not remember tiles.
 
-    python -m mesa.training.colour_prior --model DIR --tiles DIR --out DIR [--steps N]
+    python -m mesa.training.colour_prior --model DIR --tiles DIR --out DIR [--steps N] [--train-text-encoder]
 """
 
 from __future__ import annotations
@@ -24,8 +26,8 @@ import torch
 
 from mesa.data.synthetic.prepared import PreparedTiles
 from mesa.errors import UserError
-from mesa.captions.places import place_features
-from mesa.models.colour_prior import ColourPrior
+from mesa.captions.places import prompt_feature_count, prompt_features
+from mesa.models.colour_prior import ColourPrior, mixture_nll
 
 logger = logging.getLogger(__name__)
 
@@ -44,8 +46,9 @@ class ColourPriorTrainConfig:
     keep_parts: tuple[str, ...] = ()
     held_out_share: float = 0.1
     components: int = 4
-    hidden: int = 128
+    hidden: int = 256
     from_timestep: int = 850
+    train_text_encoder: bool = False  # frozen (the model's own): its states are computed once per caption
 
 
 @torch.no_grad()
@@ -106,31 +109,40 @@ def train_colour_prior(config: ColourPriorTrainConfig) -> dict:
     tokenizer = components.tokenizer
     ids = tokenizer(captions, padding="max_length", max_length=tokenizer.model_max_length, truncation=True,
                     return_tensors="pt").input_ids
-    places = torch.from_numpy(np.stack([place_features(caption) for caption in captions]))
+    places = torch.from_numpy(np.stack([prompt_features(caption) for caption in captions]))
     indices = torch.as_tensor(indices)
     is_held = torch.as_tensor([int(i) // group in held for i in indices.tolist()])
     train_rows, held_rows = torch.nonzero(~is_held).ravel(), torch.nonzero(is_held).ravel()
 
     prior = ColourPrior(components.text_encoder.config, targets.shape[1], config.components, config.hidden,
-                        config.from_timestep)
+                        config.from_timestep, prompt_feature_count())
     prior.text_encoder.load_state_dict(components.text_encoder.state_dict())
     prior.train()
-    optimizer = torch.optim.AdamW(prior.parameters(), lr=config.learning_rate, weight_decay=0.0)
+    if config.train_text_encoder:
+        text_of = lambda rows: prior.text_states(ids[rows])  # noqa: E731
+    else:
+        prior.text_encoder.eval().requires_grad_(False)
+        unique, inverse = torch.unique(ids, dim=0, return_inverse=True)
+        with torch.no_grad():
+            states = torch.cat([prior.text_states(chunk) for chunk in unique.split(1024)])
+        text_of = lambda rows: states[inverse[rows]]  # noqa: E731
+    trained = [p for p in prior.parameters() if p.requires_grad]
+    optimizer = torch.optim.AdamW(trained, lr=config.learning_rate, weight_decay=0.0)
     schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, config.learning_rate, total_steps=config.steps,
                                                    pct_start=0.05)
     generator = torch.Generator().manual_seed(config.seed)
     history = []
     for step in range(1, config.steps + 1):
         rows = train_rows[torch.randint(len(train_rows), (config.batch_size,), generator=generator)]
-        loss = prior.nll(ids[rows], places[rows], targets[indices[rows]])
+        loss = mixture_nll(*prior.mixture(text_of(rows), places[rows]), targets[indices[rows]])
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
-        torch.nn.utils.clip_grad_norm_(prior.parameters(), 1.0)
+        torch.nn.utils.clip_grad_norm_(trained, 1.0)
         optimizer.step()
         schedule.step()
         if step % 250 == 0 or step == config.steps:
-            history.append({"step": step, "train_nll": loss.item(), "held_out_nll": held_out_nll(prior, ids, places, targets,
-                                                                                               indices, held_rows)})
+            history.append({"step": step, "train_nll": loss.item(),
+                            "held_out_nll": held_out_nll(prior, text_of, places, targets, indices, held_rows)})
             logger.info("colour prior step %d: %s", step, history[-1])
     prior.eval().requires_grad_(False)
     out = prior.save(config.output_dir)
@@ -141,13 +153,14 @@ def train_colour_prior(config: ColourPriorTrainConfig) -> dict:
 
 
 @torch.no_grad()
-def held_out_nll(prior: ColourPrior, ids: torch.Tensor, places: torch.Tensor, targets: torch.Tensor,
+def held_out_nll(prior: ColourPrior, text_of, places: torch.Tensor, targets: torch.Tensor,
                  indices: torch.Tensor, rows: torch.Tensor) -> float | None:
+    """Mean NLL per channel of the held-out rows; `text_of(rows)` gives their text states."""
     if not len(rows):
         return None
     was_training = prior.training
     prior.eval()
-    values = [float(prior.nll(ids[chunk], places[chunk], targets[indices[chunk]])) * len(chunk)
+    values = [float(mixture_nll(*prior.mixture(text_of(chunk), places[chunk]), targets[indices[chunk]])) * len(chunk)
               for chunk in rows.split(1024)]
     prior.train(was_training)
     return sum(values) / len(rows)
@@ -161,10 +174,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--steps", type=int, default=ColourPriorTrainConfig.steps)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--keep-parts", nargs="*", default=[])
+    parser.add_argument("--train-text-encoder", action="store_true",
+                        help="fine-tune the prior's copy of the text encoder (default: the model's, frozen)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     figures = train_colour_prior(ColourPriorTrainConfig(args.model, args.tiles, args.out, args.seed, args.steps,
-                                                        keep_parts=tuple(args.keep_parts)))
+                                                        keep_parts=tuple(args.keep_parts),
+                                                        train_text_encoder=args.train_text_encoder))
     print(json.dumps(figures["history"][-1]))
     return 0
 

@@ -96,9 +96,12 @@ def describe_colour_prior(model_dir: Path) -> str:
         last = metrics["history"][-1]
         trained = (f", trained {last['step']} steps on {metrics['tiles']} season-quad tiles (held-out negative "
                    f"log-likelihood {last['held_out_nll']:.3f} per channel) with `python -m mesa.training.colour_prior`")
+    facts = ("its place (country latitude, month, local summer)" if prior.get("features", 6) == 6 else
+             "its facts (country latitude, month, local summer; the vocabulary's biome and landform and their "
+             "products with the local summer)")
     return (f"- colour_prior: a mixture of {prior['components']} Gaussians over the image latent's tile mean given "
-            f"the caption (a text encoder like the one above) and its place (country latitude, month, local "
-            f"summer){trained}; sampling draws one per seed and sets it at timesteps >= {prior['from_timestep']}.\n")
+            f"the caption (the text encoder above) and {facts}{trained}; sampling draws one per seed and sets it "
+            f"at timesteps >= {prior['from_timestep']}.\n")
 
 
 def write_model_card(model_dir: str | Path) -> Path:

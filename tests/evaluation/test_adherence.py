@@ -16,6 +16,7 @@ from mesa.evaluation.adherence import (
     spread,
 )
 from mesa.evaluation.prompt_cases import (
+    BARE_BIOMES,
     FORM_LANDFORMS,
     LANDFORM_ORDER,
     biome_places,
@@ -61,6 +62,23 @@ def test_a_prompt_blind_model_fails_every_check(cases, scales):
     assert result["checks"] and not any(result["checks"].values()), result["checks"]
     for name in MEASURES[1:]:
         assert result["biome"]["eta_squared"][name]["eta_squared"] == pytest.approx(0.0, abs=1e-12)
+
+
+def test_season_greenness_is_judged_where_there_is_vegetation(scales):
+    """Rock and ice has no vegetation: its summer - winter greenness (noise about zero) is reported per
+    place but does not count towards the season's greenness effect; its snow does."""
+    season = season_cases()
+    measured = run_cases(SyntheticWorldModel(), season)
+    bare = [c for c in season if c.biome_id in BARE_BIOMES]
+    assert bare and {c.parts.biome for c in bare} == {"rock and ice"}
+    for case in bare:  # rock and ice in winter greener than in summer: no effect on the judged greenness
+        measured[case.prompt][:, MEASURES.index("greenness")] = (-1.0 if case.parts.month == {
+            "north": "July", "south": "January"}[case.hemisphere] else 1.0)
+    result = adherence(season, measured, scales)["season"]
+    assert result["greenness_summer_minus_winter"]["count"] == 2 * 2 * len(SEEDS)  # two vegetated biomes
+    assert result["greenness_summer_minus_winter"]["holds"]
+    assert result["per_place"]["rock and ice in Norway"]["greenness_summer_minus_winter"] == pytest.approx(-2.0)
+    assert result["snow_winter_minus_summer"]["count"] == 3 * 2 * len(SEEDS)
 
 
 def test_spread_and_eta_squared_known_answers():

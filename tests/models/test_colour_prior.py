@@ -8,9 +8,8 @@ import torch
 from transformers import CLIPTextConfig
 
 from mesa.errors import UserError
-from mesa.captions.places import PLACE_FEATURES, place_features
-from mesa.models.colour_prior import ColourPrior
-from mesa.models.colour_prior import PLACE_FEATURES as HEAD_PLACE_FEATURES
+from mesa.captions.places import PLACE_FEATURES, place_features, prompt_feature_count, prompt_features
+from mesa.models.colour_prior import FIRST_FEATURES, ColourPrior
 from mesa.pipeline import TerrainPipeline
 
 TEXT = CLIPTextConfig(vocab_size=64, hidden_size=16, intermediate_size=32, num_hidden_layers=1,
@@ -42,7 +41,7 @@ def test_learns_a_colour_per_caption():
         loss.backward()
         optimizer.step()
     prior.eval()
-    assert float(prior.nll(captions, places, targets)) < first - 2.0
+    assert float(prior.nll(captions, places, targets).detach()) < first - 2.0
     assert torch.allclose(prior.expected(captions, places), targets, atol=0.2)
     draws = prior.draw(ids(5, 7), torch.zeros(1, PLACE_FEATURES), list(range(200)))
     assert torch.allclose(draws.mean(dim=0), targets[1], atol=0.15)
@@ -66,8 +65,38 @@ def test_place_features_read_the_country_and_month(prompt, expected):
     assert features[1:].tolist() == pytest.approx(rest, abs=1e-6)
 
 
-def test_the_head_reads_as_many_place_features_as_the_captions_give():
-    assert HEAD_PLACE_FEATURES == PLACE_FEATURES == len(place_features("tundra in Chile in July"))
+def test_a_prior_saved_before_features_were_recorded_reads_the_place_features():
+    assert FIRST_FEATURES == PLACE_FEATURES == len(place_features("tundra in Chile in July"))
+
+
+@pytest.mark.parametrize("prompt, biome, landform", [
+    ("A Sentinel-2 image of dry broadleaf forests and low mountains in Chile in July", 1, 7),  # not "broadleaf", "mountains"
+    ("A Sentinel-2 image of mixed forests and hills in Germany in January", 3, 4),  # either phrase of biome 4
+    ("glaciers and high mountains", 14, 11),
+    ("A Sentinel-2 image of coastal plains", None, 1),
+    ("a river at dawn", None, None),
+])
+def test_prompt_features_name_the_vocabulary_biome_and_landform(prompt, biome, landform):
+    features = prompt_features(prompt)
+    assert len(features) == prompt_feature_count() == PLACE_FEATURES + 2 * (15 + 12)
+    assert features[:PLACE_FEATURES].tolist() == place_features(prompt).tolist()  # a prefix: old priors read it
+    biomes, landforms = features[PLACE_FEATURES:PLACE_FEATURES + 15], features[PLACE_FEATURES + 15:PLACE_FEATURES + 27]
+    assert biomes.tolist() == [float(i == biome) for i in range(15)]
+    assert landforms.tolist() == [float(i == landform) for i in range(12)]
+    summer = place_features(prompt)[5]
+    assert features[PLACE_FEATURES + 27:].tolist() == pytest.approx((features[PLACE_FEATURES:PLACE_FEATURES + 27] * summer).tolist())
+
+
+def test_local_summer_products_flip_across_the_equator():
+    north = prompt_features("broadleaf forests and low mountains in Germany in January")
+    south = prompt_features("broadleaf forests and low mountains in Chile in January")
+    assert north[PLACE_FEATURES + 27 + 3] == -1.0 and south[PLACE_FEATURES + 27 + 3] == 1.0
+
+
+def test_the_head_refuses_features_of_another_length():
+    prior = make_prior(features=prompt_feature_count())
+    with pytest.raises(ValueError, match=f"reads {prompt_feature_count()} prompt features, got 6"):
+        prior(ids(5), torch.zeros(1, 6))
 
 
 def test_place_features_know_each_side_of_the_equator():
@@ -117,11 +146,11 @@ def test_epsilon_at_zero_snr_is_left_alone():
 
 
 def test_folder_round_trip_and_refusals(tmp_path):
-    prior = make_prior(components=3, from_timestep=700)
+    prior = make_prior(components=3, from_timestep=700, features=prompt_feature_count())
     folder = prior.save(tmp_path / "colour_prior")
     loaded = ColourPrior.load(folder)
-    assert (loaded.components, loaded.from_timestep) == (3, 700)
-    places = torch.from_numpy(place_features("tundra in Chile in July"))[None]
+    assert (loaded.components, loaded.from_timestep, loaded.features) == (3, 700, prompt_feature_count())
+    places = torch.from_numpy(prompt_features("tundra and hills in Chile in July"))[None]
     assert torch.equal(loaded.draw(ids(9), places, [1]), prior.draw(ids(9), places, [1]))
     config = json.loads((folder / "config.json").read_text())
     config["evil"] = 1
@@ -130,12 +159,14 @@ def test_folder_round_trip_and_refusals(tmp_path):
         ColourPrior.load(folder)
 
 
-@pytest.fixture
-def steered_checkpoint(tmp_path, reference_dir, tiny_pipeline):
+@pytest.fixture(params=["biome and landform", "place only (saved by v2.3)"])
+def steered_checkpoint(request, tmp_path, reference_dir, tiny_pipeline):
     """The reference checkpoint with a colour prior on its tokenizer and image latent channels."""
     folder = shutil.copytree(reference_dir / "pipeline", tmp_path / "ckpt")
     torch.manual_seed(1)
-    prior = ColourPrior(tiny_pipeline.text_encoder.config, tiny_pipeline.latent_channels, from_timestep=500)
+    features = prompt_feature_count() if request.param == "biome and landform" else PLACE_FEATURES
+    prior = ColourPrior(tiny_pipeline.text_encoder.config, tiny_pipeline.latent_channels, from_timestep=500,
+                        features=features)
     with torch.no_grad():  # a confident prior far from the UNet's colours, so steering shows
         prior.head[-1].bias.view(prior.components, -1)[:, 1:1 + prior.channels] = 3.0
         prior.head[-1].bias.view(prior.components, -1)[:, 1 + prior.channels:] = -6.0
@@ -162,3 +193,11 @@ def test_broken_colour_prior_is_a_clear_error(steered_checkpoint):
     with pytest.raises(UserError, match="could not load the colour prior in .*colour_prior"):
         TerrainPipeline.from_pretrained(steered_checkpoint)
 
+
+
+def test_a_prior_reading_unknown_features_is_refused(steered_checkpoint):
+    config = json.loads((steered_checkpoint / "colour_prior" / "config.json").read_text())
+    prior = ColourPrior.from_config_dict({**config, "features": 9})
+    prior.save(steered_checkpoint / "colour_prior")
+    with pytest.raises(UserError, match="reads 9 prompt features; this version gives 6 .* or 60"):
+        TerrainPipeline.from_pretrained(steered_checkpoint)

@@ -19,7 +19,7 @@ from mesa.evaluation.sheets import SHEET_BIOMES
 from mesa.prompts import PromptParts, build_prompt
 
 SEEDS = [0, 1]
-RELIEF, GREENNESS, SNOW = (MEASURES.index(name) for name in ("relief_m", "greenness", "snow_cover"))
+RELIEF, GREENNESS, ARIDITY, SNOW = (MEASURES.index(name) for name in ("relief_m", "greenness", "aridity", "snow_cover"))
 RAINFOREST, DESERT, ROCK_AND_ICE = 1, 13, 15
 
 
@@ -75,6 +75,21 @@ def test_rock_and_ice_is_snowier_than_rainforests_whatever_the_landform(measured
     assert np.mean(differences > 0) >= 0.75  # [1.0]
 
 
+def test_deserts_are_warmer_than_rainforests_on_low_ground(measured):
+    differences = np.concatenate([measured(DESERT, landform)[:, ARIDITY] - measured(RAINFOREST, landform)[:, ARIDITY]
+                                  for landform in ("plains", "hills")])
+    assert differences.mean() >= 0.07 and np.all(differences > 0)  # [v2.4: +0.133 - +0.155]
+
+
+@pytest.mark.xfail(strict=True, reason="issue 11's aridity: mesa-tiny's UNet paints mountains grey whatever the "
+                                       "biome (v2.4: -0.023 - +0.004); the colour prior's tile mean cannot move it "
+                                       "(docs/mesa_tiny.md, v2.4)")
+def test_deserts_are_warmer_than_rainforests_on_mountains(measured):
+    differences = np.concatenate([measured(DESERT, landform)[:, ARIDITY] - measured(RAINFOREST, landform)[:, ARIDITY]
+                                  for landform in ("mountains", "high mountains")])
+    assert differences.mean() >= 0.03 and np.mean(differences > 0) >= 0.75
+
+
 def test_mountains_have_three_times_the_relief_of_plains_for_most_biomes(measured):
     biome_ids = sorted({case.biome_id for case in landform_cases(("full",))})
     holds = [relief(measured, b, "mountains") >= RELIEF_RATIO_TARGET * relief(measured, b, "plains") for b in biome_ids]
@@ -93,15 +108,20 @@ def test_the_rim_and_corner_spikes_stay_small(generated):
 
 
 @pytest.mark.parametrize("country, summer, winter", [("Germany", "July", "January"), ("Chile", "January", "July")])
-def test_broadleaf_forests_are_greener_in_local_summer_on_both_sides_of_the_equator(
+def test_broadleaf_forests_follow_the_local_season_on_both_sides_of_the_equator(
         tiny_model_pipeline, default_settings, country, summer, winter):
-    """The season is the month read with the country's hemisphere (issue 11). v2.3's colour prior
-    gives +0.076 (Germany) and +0.030 (Chile) on these seeds; v2.2 0.000, and stage 4b's month
-    alone made July greener on both sides (docs/mesa_tiny.md, v2.3)."""
-    def greenness(month: str) -> np.ndarray:
+    """The season is the month read with the country's hemisphere (issue 11): broadleaf forests on low
+    mountains are snowier in local winter and greener in local summer. v2.4's colour prior (biome and
+    landform among its features) gives the figures in brackets on these seeds; v2.3's greenness was
+    +0.076 / +0.030 and its snow about 0, v2.2's both 0.000 (docs/mesa_tiny.md, v2.4)."""
+    def measures(month: str) -> np.ndarray:
         prompt = build_prompt(PromptParts("broadleaf forests", "low mountains", country, month))
         terrains = tiny_model_pipeline(prompt, seeds=[0, 1, 2, 3], steps=default_settings.steps,
                                        guidance=default_settings.guidance, sampler=default_settings.sampler)
-        return np.array([measure(t)[GREENNESS] for t in terrains])
+        return np.array([measure(t) for t in terrains])
 
-    assert (greenness(summer) - greenness(winter)).mean() >= 0.01  # [Germany 0.076, Chile 0.030]
+    in_summer, in_winter = measures(summer), measures(winter)
+    greener = in_summer[:, GREENNESS] - in_winter[:, GREENNESS]
+    snowier = in_winter[:, SNOW] - in_summer[:, SNOW]
+    assert greener.mean() >= 0.08 and (greener > 0).sum() >= 3  # [Germany +0.218, Chile +0.179; every seed]
+    assert snowier.mean() >= 0.07 and (snowier > 0).sum() >= 3  # [Germany +0.211, Chile +0.143; every seed]

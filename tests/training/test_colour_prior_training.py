@@ -7,6 +7,7 @@ import pytest
 import torch
 
 from mesa.data.synthetic.prepared import PreparedTiles, prepare_tiles
+from mesa.captions.places import prompt_feature_count
 from mesa.errors import UserError
 from mesa.models.colour_prior import ColourPrior
 from mesa.pipeline.loading import load_components
@@ -53,3 +54,36 @@ def test_bad_shares_are_refused(quads, reference_dir, tmp_path):
     with pytest.raises(UserError, match="held_out_share"):
         train_colour_prior(ColourPriorTrainConfig(str(reference_dir / "pipeline"), str(quads), str(tmp_path / "p"),
                                                   held_out_share=1.0))
+
+
+@pytest.mark.parametrize("train_text_encoder", [False, True])
+def test_the_text_encoder_is_the_models_unless_trained(quads, reference_dir, tmp_path, train_text_encoder):
+    model = reference_dir / "pipeline"
+    config = ColourPriorTrainConfig(str(model), str(quads), str(tmp_path / "prior"), steps=40, batch_size=8,
+                                    caption_draws=2, components=2, hidden=16, learning_rate=1e-2,
+                                    train_text_encoder=train_text_encoder)
+    train_colour_prior(config)
+    prior = ColourPrior.load(tmp_path / "prior")
+    assert prior.features == prompt_feature_count()
+    own = load_components(model).text_encoder.state_dict()
+    same = all(torch.equal(tensor, own[name]) for name, tensor in prior.text_encoder.state_dict().items())
+    assert same != train_text_encoder
+
+
+def test_the_command_line_passes_its_choices(monkeypatch, capsys):
+    import mesa.training.colour_prior as module
+
+    seen = {}
+
+    def fake(config):
+        seen["config"] = config
+        return {"history": [{"step": config.steps}]}
+
+    monkeypatch.setattr(module, "train_colour_prior", fake)
+    assert module.main(["--model", "m", "--tiles", "t", "--out", "o", "--steps", "60", "--keep-parts", "month",
+                        "--train-text-encoder"]) == 0
+    config = seen["config"]
+    assert (config.steps, config.keep_parts, config.train_text_encoder) == (60, ("month",), True)
+    assert module.main(["--model", "m", "--tiles", "t", "--out", "o"]) == 0
+    assert seen["config"].train_text_encoder is False
+    assert capsys.readouterr().out.strip().endswith('{"step": 3000}')  # the last figures, as JSON
