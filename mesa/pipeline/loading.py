@@ -5,8 +5,8 @@ Layout (as published at `NewtNewt/MESA`): `model_index.json`, `scheduler/`, `tok
 which diffusers cannot import by itself, so we load every component explicitly and never
 execute code from the checkpoint). A LoRA student (`student.json`, `mesa.pipeline.students`)
 loads its teacher and fuses its adapters into the teacher's UNet. An optional `colour_prior/`
-(`mesa.models.colour_prior`) steers the tile's colour at the top of the schedule (a student samples
-without it: it was distilled from the UNet alone).
+(`mesa.models.colour_prior`) steers the tile's colour at the top of the schedule; a full student
+carries a copy of its teacher's, a LoRA student uses its teacher's.
 """
 
 from __future__ import annotations
@@ -178,7 +178,7 @@ def load_lora_student(model_dir: Path, model_id: str, student: LoraStudent, devi
                       dtype: torch.dtype = torch.float32, teacher: Components | None = None) -> Components:
     """A LoRA student's components: its teacher's (loaded here, or `teacher`'s shared tokenizer, text
     encoder and VAE with a copy of its UNet) with the adapters fused into the UNet, the student's
-    folder (sampling defaults, elevation) and the teacher's licence."""
+    folder (sampling defaults, elevation), the teacher's colour prior and licence."""
     if teacher is None:
         teacher = load_components(student.teacher_source(model_dir), device, dtype)
         unet = teacher.unet
@@ -191,4 +191,5 @@ def load_lora_student(model_dir: Path, model_id: str, student: LoraStudent, devi
     unet.eval().requires_grad_(False)
     logger.warning("Loaded the LoRA student %s on %s; weights licence: %s", model_id, teacher.model_id, teacher.license)
     return Components(student_scheduler_config(teacher.scheduler_config, student.solver_steps), teacher.tokenizer,
-                      teacher.text_encoder, teacher.vae, unet, model_dir, model_id, teacher.license)
+                      teacher.text_encoder, teacher.vae, unet, model_dir, model_id, teacher.license,
+                      teacher.colour_prior)

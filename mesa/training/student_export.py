@@ -1,10 +1,14 @@
 """Write a distilled student as a model folder that `TerrainPipeline.from_pretrained` loads.
 
-- full UNet: the teacher's MESA layout (its model_index.json, tokenizer, text encoder, VAE,
-  elevation.json and prompts.csv, copied) with the student's `unet/`, and the scheduler config
+- full UNet: the teacher's MESA layout (its model_index.json, tokenizer, text encoder, VAE, colour
+  prior, elevation.json and prompts.csv, copied) with the student's `unet/`, and the scheduler config
   extended with the solver grid (`original_inference_steps`);
 - LoRA: the small folder of `mesa.pipeline.students` (student.json + unet_lora.safetensors) that
-  loads on top of the teacher.
+  loads on top of the teacher (and uses the teacher's colour prior).
+
+A colour prior (`mesa.models.colour_prior`) models the teacher VAE's image latent given the caption and
+steers only the top of the schedule, so a student that shares the VAE samples with it as the teacher
+does (mesa-tiny-fast: the season's snow and greenness from 0.000 to +0.088 / +0.149, docs/fast.md).
 
 Both get `sampling_defaults.json` (the few-step sampler, its steps, guidance 1: the teacher's
 guidance is folded in), `distillation.json` (how it was made) and a model card naming the teacher
@@ -28,6 +32,7 @@ from mesa.pipeline.students import LORA_FILE, STUDENT_FILE, LoraStudent, student
 DISTILLATION_FILE = "distillation.json"
 TEACHER_EXTRAS = ("elevation.json", "prompts.csv")  # copied when the teacher has them
 TEACHER_COMPONENTS = ("model_index.json", "tokenizer", "text_encoder", "vae")
+TEACHER_OPTIONAL = ("colour_prior",)  # copied when the teacher has it
 
 
 def export_full_student(directory: Path, teacher_dir: Path, unet: torch.nn.Module, scheduler_config: dict,
@@ -36,6 +41,9 @@ def export_full_student(directory: Path, teacher_dir: Path, unet: torch.nn.Modul
     with staged_directory(directory) as staging:
         for name in TEACHER_COMPONENTS:
             copy_entry(Path(teacher_dir) / name, staging / name)
+        for name in TEACHER_OPTIONAL:
+            if (Path(teacher_dir) / name).exists():
+                copy_entry(Path(teacher_dir) / name, staging / name)
         (staging / "scheduler").mkdir()
         config = student_scheduler_config(scheduler_config, record["solver_steps"])
         (staging / "scheduler" / "scheduler_config.json").write_text(json.dumps(config, indent=2) + "\n",
@@ -72,10 +80,11 @@ def write_student_files(folder: Path, teacher_dir: Path, record: dict, defaults:
     for name in TEACHER_EXTRAS:
         if (Path(teacher_dir) / name).is_file():
             shutil.copyfile(Path(teacher_dir) / name, folder / name)
-    (folder / "README.md").write_text(model_card(record, defaults, license), encoding="utf-8")
+    colour_prior = (Path(teacher_dir) / "colour_prior").is_dir()
+    (folder / "README.md").write_text(model_card(record, defaults, license, colour_prior), encoding="utf-8")
 
 
-def model_card(record: dict, defaults: SamplingDefaults, license: str | None) -> str:
+def model_card(record: dict, defaults: SamplingDefaults, license: str | None, colour_prior: bool = False) -> str:
     """A short card: what the student is, how to sample it, and the teacher's licence."""
     front = f"---\nlicense: {license}\n---\n\n" if license and not license.startswith("unknown") else ""
     overscan = f", overscan {defaults.overscan} px (the teacher's)" if defaults.overscan else ""
@@ -83,6 +92,9 @@ def model_card(record: dict, defaults: SamplingDefaults, license: str | None) ->
             f"Distilled by `python -m mesa distill` (latent consistency distillation, Luo et al. 2023) as a "
             f"{record['student']} student, {record['steps']} steps. Classifier-free guidance {record['guidance']:g} "
             f"is folded in: sample with the `{defaults.sampler}` sampler, {defaults.steps} steps, guidance "
-            f"{defaults.guidance:g}{overscan} (`sampling_defaults.json`); one UNet evaluation per step.\n\n"
+            f"{defaults.guidance:g}{overscan} (`sampling_defaults.json`); one UNet evaluation per step."
+            + (" Plain generation draws each tile's overall colour from the teacher's colour prior "
+               "(`colour_prior/`, `mesa.models.colour_prior`), as the teacher does." if colour_prior else "")
+            + "\n\n"
             f"The weights inherit the teacher's licence: {license or 'see the teacher'}. How it was made: "
             f"`{DISTILLATION_FILE}`.\n")

@@ -19,7 +19,8 @@ from mesa.pipeline.model_choice import fast_variant, load_model
 from mesa.pipeline.pipeline import SamplingDefaults
 from mesa.pipeline.request import check_request
 from mesa.pipeline.students import LORA_FILE, STUDENT_FILE, LoraStudent, lora_config, unet_fingerprint
-from mesa.training.student_export import export_lora_student
+from mesa.models.colour_prior import ColourPrior
+from mesa.training.student_export import export_full_student, export_lora_student
 
 TARGETS = ("to_q", "to_v", "conv1")
 
@@ -54,6 +55,43 @@ def test_lora_student_fuses_its_adapters_into_the_teacher(student_dir, teacher_d
     assert changed and all(any(target in name for target in TARGETS) for name in changed)
     terrain = student("hills", seeds=[3], height=32, width=32)[0]
     assert terrain.settings.sampler == "lcm" and np.isfinite(terrain.elevation_m).all()
+
+
+def give_colour_prior(model_dir: Path) -> ColourPrior:
+    pipe = TerrainPipeline.from_pretrained(model_dir)
+    torch.manual_seed(2)
+    prior = ColourPrior(pipe.text_encoder.config, pipe.latent_channels, from_timestep=500)
+    prior.save(model_dir / "colour_prior")
+    return prior
+
+
+def test_students_sample_with_their_teachers_colour_prior(student_dir, teacher_dir, tmp_path):
+    """The prior models the teacher VAE's latent and steers only the top of the schedule, so a student
+    sharing that VAE uses it: a LoRA student loads the teacher's, a full student carries a copy."""
+    prior = give_colour_prior(teacher_dir)
+    lora = TerrainPipeline.from_pretrained(student_dir)
+    assert lora.components.colour_prior is not None
+    assert all(torch.equal(a, b) for a, b in zip(lora.components.colour_prior.state_dict().values(),
+                                                 prior.state_dict().values()))
+    teacher = TerrainPipeline.from_pretrained(teacher_dir)
+    full_dir = export_full_student(tmp_path / "full", teacher_dir, teacher.unet, teacher.components.scheduler_config,
+                                   {"teacher": str(teacher_dir), "student": "full", "guidance": 5.0, "steps": 0,
+                                    "solver_steps": 20}, SamplingDefaults("lcm", 4, 1.0), None)
+    assert (full_dir / "colour_prior" / "model.safetensors").read_bytes() == (
+        teacher_dir / "colour_prior" / "model.safetensors").read_bytes()
+    full = TerrainPipeline.from_pretrained(full_dir)
+    request = full.request("hills", seeds=(0,), height=32, width=32, overscan=0)
+    steered, plain = full.sample_latents(request), full.sample_latents(request, steer_colour=False)
+    assert not torch.allclose(steered[:, :4].mean(dim=(2, 3)), plain[:, :4].mean(dim=(2, 3)), atol=1e-3)
+
+
+def test_a_teacher_without_a_colour_prior_makes_students_without_one(student_dir, teacher_dir, tmp_path):
+    assert TerrainPipeline.from_pretrained(student_dir).components.colour_prior is None
+    teacher = TerrainPipeline.from_pretrained(teacher_dir)
+    full_dir = export_full_student(tmp_path / "full", teacher_dir, teacher.unet, teacher.components.scheduler_config,
+                                   {"teacher": str(teacher_dir), "student": "full", "guidance": 5.0, "steps": 0,
+                                    "solver_steps": 20}, SamplingDefaults("lcm", 4, 1.0), None)
+    assert not (full_dir / "colour_prior").exists()
 
 
 def test_student_of_other_weights_is_refused(student_dir, teacher_dir):

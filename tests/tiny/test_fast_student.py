@@ -82,3 +82,25 @@ def test_biome_colours_survive_distillation(measured):
     snow = measured(ROCK_AND_ICE, "hills")[:, SNOW] - measured(RAINFOREST, "hills")[:, SNOW]
     assert greenness.mean() >= 0.1  # [0.23]
     assert snow.mean() >= 0.35  # [0.70]
+
+
+def test_it_carries_its_teachers_colour_prior(student):
+    teacher_prior = BUNDLED_MODELS_DIR / "mesa-tiny" / "colour_prior" / "model.safetensors"
+    assert (STUDENT_DIR / "colour_prior" / "model.safetensors").read_bytes() == teacher_prior.read_bytes()
+    assert student.components.colour_prior is not None
+
+
+@pytest.mark.parametrize("country, summer, winter", [("Germany", "July", "January"), ("Chile", "January", "July")])
+def test_broadleaf_forests_follow_the_local_season(student, country, summer, winter):
+    """With its teacher's colour prior the student reads the season as the teacher does (without it:
+    0.000 for both, docs/fast.md)."""
+    from mesa.prompts import PromptParts, build_prompt
+
+    def measures(month: str) -> np.ndarray:
+        prompt = build_prompt(PromptParts("broadleaf forests", "low mountains", country, month))
+        return np.stack([measure(t) for t in student(prompt, seeds=[0, 1, 2, 3])])
+
+    in_summer, in_winter = measures(summer), measures(winter)
+    greener = in_summer[:, GREENNESS] - in_winter[:, GREENNESS]
+    assert greener.mean() >= 0.08 and np.all(greener > 0)  # [Germany +0.223, Chile +0.194]
+    assert (in_winter[:, SNOW] - in_summer[:, SNOW]).mean() >= 0.05  # [Germany +0.289, Chile +0.114]
