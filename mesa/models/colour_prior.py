@@ -35,6 +35,7 @@ import torch
 from safetensors.torch import load_file, save_file
 from transformers import CLIPTextConfig, CLIPTextModel
 
+FOLDER = "colour_prior"  # the prior's folder in a model
 CONFIG_NAME = "config.json"
 WEIGHTS_NAME = "model.safetensors"
 STREAM = 0x636F6C  # the seed's stream of the colour draw (apart from the seed's noise)

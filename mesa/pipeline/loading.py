@@ -27,6 +27,7 @@ from transformers import CLIPTextModel, CLIPTokenizer
 from mesa.errors import UserError
 from mesa.resources import asset_path
 from mesa.captions.places import PLACE_FEATURES, prompt_feature_count
+from mesa.models.colour_prior import FOLDER as PRIOR_FOLDER
 from mesa.models.colour_prior import ColourPrior
 from mesa.models.unet_dem import UNetDEMConditionModel
 from mesa.pipeline.samplers import SAMPLERS
@@ -43,7 +44,7 @@ HUB_FILES = [
     "scheduler/*.json", "tokenizer/*.json", "tokenizer/*.txt",
     "text_encoder/*.json", "text_encoder/*.safetensors",
     "vae/*.json", "vae/*.safetensors", "unet/*.json", "unet/*.safetensors",
-    "sampling_defaults.json", STUDENT_FILE, LORA_FILE, "colour_prior/*.json", "colour_prior/*.safetensors",
+    "sampling_defaults.json", STUDENT_FILE, LORA_FILE, f"{PRIOR_FOLDER}/*.json", f"{PRIOR_FOLDER}/*.safetensors",
 ]
 COMPONENTS = ("scheduler", "tokenizer", "text_encoder", "vae", "unet")
 _REPO_ID = re.compile(r"^[\w.-]+/[\w.-]+$")
@@ -159,7 +160,7 @@ def load_components(path_or_repo_id: str | os.PathLike, device: str = "cpu",
 
 def load_colour_prior(model_dir: Path) -> ColourPrior | None:
     """The model's `colour_prior/` (None when it has none); UserError naming the folder when it is broken."""
-    folder = model_dir / "colour_prior"
+    folder = model_dir / PRIOR_FOLDER
     if not folder.is_dir():
         return None
     try:

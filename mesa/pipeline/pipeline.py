@@ -162,10 +162,8 @@ class TerrainPipeline:
 
     def token_ids(self, prompts: Sequence[str]) -> torch.Tensor:
         """(N, 77) token ids of prompts padded/truncated to the tokenizer's length."""
-        tokenizer = self.components.tokenizer
         with self._tokenizer_lock:
-            return tokenizer(list(prompts), padding="max_length", max_length=tokenizer.model_max_length,
-                             truncation=True, return_tensors="pt").input_ids
+            return token_ids(self.components.tokenizer, prompts)
 
     def encode_text(self, prompts: Sequence[str]) -> torch.Tensor:
         """Text-encoder hidden states (N, 77, D) for prompts padded/truncated to the tokenizer's length."""
@@ -365,6 +363,12 @@ class TerrainPipeline:
         scale = self.elevation_scale(request)
         latents = self.sample_latents(request, callback=callback, cancel=cancel)
         return self.to_terrains(latents, request, scale)
+
+
+def token_ids(tokenizer, prompts: Sequence[str]) -> torch.Tensor:
+    """(N, L) token ids of prompts padded/truncated to the tokenizer's length (L = model_max_length)."""
+    return tokenizer(list(prompts), padding="max_length", max_length=tokenizer.model_max_length, truncation=True,
+                     return_tensors="pt").input_ids
 
 
 def warn_if_truncated(tokenizer, prompt: str) -> list[str]:

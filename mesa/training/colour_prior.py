@@ -83,6 +83,7 @@ def cached_tile_means(components, tiles: PreparedTiles, directory: Path) -> torc
 def train_colour_prior(config: ColourPriorTrainConfig) -> dict:
     """Train, save to output_dir (the prior's folder) and return the figures (also in metrics.json)."""
     from mesa.pipeline.loading import load_components
+    from mesa.pipeline.pipeline import token_ids
 
     if not 0.0 <= config.held_out_share < 1.0 or not 0.0 <= config.caption_dropout < 1.0:
         raise UserError("held_out_share and caption_dropout must be in [0, 1)")
@@ -106,9 +107,7 @@ def train_colour_prior(config: ColourPriorTrainConfig) -> dict:
                 caption = ""
             captions.append(caption)
             indices.append(index)
-    tokenizer = components.tokenizer
-    ids = tokenizer(captions, padding="max_length", max_length=tokenizer.model_max_length, truncation=True,
-                    return_tensors="pt").input_ids
+    ids = token_ids(components.tokenizer, captions)
     places = torch.from_numpy(np.stack([prompt_features(caption) for caption in captions]))
     indices = torch.as_tensor(indices)
     is_held = torch.as_tensor([int(i) // group in held for i in indices.tolist()])

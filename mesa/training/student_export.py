@@ -26,13 +26,14 @@ import torch
 from safetensors.torch import save_file
 
 from mesa.atomic import staged_directory
+from mesa.models.colour_prior import FOLDER as PRIOR_FOLDER
 from mesa.pipeline.pipeline import SAMPLING_DEFAULTS_FILE, SamplingDefaults
 from mesa.pipeline.students import LORA_FILE, STUDENT_FILE, LoraStudent, student_scheduler_config
 
 DISTILLATION_FILE = "distillation.json"
 TEACHER_EXTRAS = ("elevation.json", "prompts.csv")  # copied when the teacher has them
 TEACHER_COMPONENTS = ("model_index.json", "tokenizer", "text_encoder", "vae")
-TEACHER_OPTIONAL = ("colour_prior",)  # copied when the teacher has it
+TEACHER_OPTIONAL = (PRIOR_FOLDER,)  # copied when the teacher has it
 
 
 def export_full_student(directory: Path, teacher_dir: Path, unet: torch.nn.Module, scheduler_config: dict,
@@ -80,7 +81,7 @@ def write_student_files(folder: Path, teacher_dir: Path, record: dict, defaults:
     for name in TEACHER_EXTRAS:
         if (Path(teacher_dir) / name).is_file():
             shutil.copyfile(Path(teacher_dir) / name, folder / name)
-    colour_prior = (Path(teacher_dir) / "colour_prior").is_dir()
+    colour_prior = (Path(teacher_dir) / PRIOR_FOLDER).is_dir()
     (folder / "README.md").write_text(model_card(record, defaults, license, colour_prior), encoding="utf-8")
 
 

@@ -5,6 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from mesa.captions.places import PLACE_FEATURES
+from mesa.models.colour_prior import CONFIG_NAME, FIRST_FEATURES
+from mesa.models.colour_prior import FOLDER as PRIOR_FOLDER
 from recipes.mesa_tiny.components import read_json
 from mesa.training.metrics import read_metrics
 
@@ -86,9 +89,10 @@ def training_seconds(metrics: list[dict], batch_size: int) -> float:
 
 def describe_colour_prior(model_dir: Path) -> str:
     """The card's line for `colour_prior/` (empty without one)."""
-    if not (model_dir / "colour_prior" / "config.json").is_file():
+    config_file = model_dir / PRIOR_FOLDER / CONFIG_NAME
+    if not config_file.is_file():
         return ""
-    prior = json.loads((model_dir / "colour_prior" / "config.json").read_text(encoding="utf-8"))
+    prior = json.loads(config_file.read_text(encoding="utf-8"))
     metrics_file = model_dir / "training" / "colour_prior_metrics.json"
     trained = ""
     if metrics_file.is_file():
@@ -96,7 +100,7 @@ def describe_colour_prior(model_dir: Path) -> str:
         last = metrics["history"][-1]
         trained = (f", trained {last['step']} steps on {metrics['tiles']} season-quad tiles (held-out negative "
                    f"log-likelihood {last['held_out_nll']:.3f} per channel) with `python -m mesa.training.colour_prior`")
-    facts = ("its place (country latitude, month, local summer)" if prior.get("features", 6) == 6 else
+    facts = ("its place (country latitude, month, local summer)" if prior.get("features", FIRST_FEATURES) == PLACE_FEATURES else
              "its facts (country latitude, month, local summer; the vocabulary's biome and landform and their "
              "products with the local summer)")
     return (f"- colour_prior: a mixture of {prior['components']} Gaussians over the image latent's tile mean given "

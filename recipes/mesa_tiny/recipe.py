@@ -45,6 +45,7 @@ from recipes.mesa_tiny.components import read_json, write_components
 from mesa.data.synthetic.prepared import PreparedTiles, prepare_tiles
 from recipes.mesa_tiny.model_card import write_model_card
 from mesa.models.colour_prior import CONFIG_NAME, WEIGHTS_NAME
+from mesa.models.colour_prior import FOLDER as PRIOR_FOLDER
 from mesa.training.colour_prior import ColourPriorTrainConfig, train_colour_prior
 from mesa.training.config import TrainConfig, VaeTrainConfig, build_config, coerce
 
@@ -207,7 +208,7 @@ def run_recipe(recipe: RecipeConfig) -> Path:
                 raise UserError("train (seasons) stopped before max_steps; run the recipe again to resume it")
         logger.info("seasons trained (%.0f s so far)", time.perf_counter() - started)
         model = seasons
-    if recipe.colour_prior_stage and not (run / "colour_prior" / WEIGHTS_NAME).is_file():
+    if recipe.colour_prior_stage and not (run / PRIOR_FOLDER / WEIGHTS_NAME).is_file():
         train_colour_prior(colour_prior_config(recipe, model, prepare_season_twins(recipe)))
         logger.info("colour prior trained (%.0f s so far)", time.perf_counter() - started)
     return assemble(recipe, model)
@@ -223,7 +224,7 @@ def colour_prior_config(recipe: RecipeConfig, model: Path, quads: Path) -> Colou
                         f"accepted: {', '.join(sorted(names))}")
     if "keep_parts" in values:
         values["keep_parts"] = tuple(values["keep_parts"])
-    return ColourPriorTrainConfig(model=str(model), tiles=str(quads), output_dir=str(Path(recipe.run_dir) / "colour_prior"),
+    return ColourPriorTrainConfig(model=str(model), tiles=str(quads), output_dir=str(Path(recipe.run_dir) / PRIOR_FOLDER),
                                   seed=recipe.seed, **values)
 
 
@@ -248,11 +249,11 @@ def assemble(recipe: RecipeConfig, model: Path) -> Path:
         if last_stage.name == "seasons":
             shutil.copy(recipe.seasons_train_config, record / "configs" / Path(recipe.seasons_train_config).name)
             shutil.copy(last_stage / "metrics.jsonl", record / "seasons_metrics.jsonl")
-        prior = run / "colour_prior"
+        prior = run / PRIOR_FOLDER
         if recipe.colour_prior_stage and (prior / WEIGHTS_NAME).is_file():
-            (staging / "colour_prior").mkdir()
+            (staging / PRIOR_FOLDER).mkdir()
             for name in (CONFIG_NAME, WEIGHTS_NAME):
-                shutil.copy(prior / name, staging / "colour_prior" / name)
+                shutil.copy(prior / name, staging / PRIOR_FOLDER / name)
             shutil.copy(prior / "metrics.json", record / "colour_prior_metrics.json")
             shutil.copy(recipe.colour_prior_train_config, record / "configs" / Path(recipe.colour_prior_train_config).name)
         if (last_stage / "validation").is_dir():
