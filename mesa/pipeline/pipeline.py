@@ -35,7 +35,7 @@ from mesa.pipeline.elevation import (PUBLISHED_METERS_PER_PIXEL, ElevationScale,
 from mesa.pipeline.loading import DEFAULT_REPO_ID, Components, load_components
 from mesa.pipeline.memory import sampling_bytes
 from mesa.pipeline.request import SamplingRequest, check_request
-from mesa.pipeline.samplers import make_scheduler
+from mesa.pipeline.samplers import config_for, make_scheduler
 from mesa.pipeline.sampling import (Predictor, StepHook, StepProgress, TextContext, denoise, make_schedule,
                                     start_latents)
 from mesa.terrain import GenerationSettings, Terrain
@@ -313,8 +313,7 @@ class TerrainPipeline:
         """The checkpoint's cumulative alphas per training timestep (every sampler shares its betas)."""
         from diffusers import DDIMScheduler
 
-        config = {k: v for k, v in self.components.scheduler_config.items() if not k.startswith("_")}
-        return DDIMScheduler.from_config(config).alphas_cumprod
+        return DDIMScheduler.from_config(config_for(DDIMScheduler, self.components.scheduler_config)).alphas_cumprod
 
     def to_terrains(self, latents: torch.Tensor, request: SamplingRequest, scale: ElevationScale | None = None,
                     seeds: Sequence[int] | None = None) -> list[Terrain]:

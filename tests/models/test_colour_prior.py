@@ -1,6 +1,7 @@
 """The colour prior: its mixture, its draws, its steering of a prediction, its folder, and the pipeline's use."""
 
 import json
+import logging
 import shutil
 
 import pytest
@@ -201,3 +202,22 @@ def test_a_prior_reading_unknown_features_is_refused(steered_checkpoint):
     prior.save(steered_checkpoint / "colour_prior")
     with pytest.raises(UserError, match="reads 9 prompt features; this version gives 6 .* or 60"):
         TerrainPipeline.from_pretrained(steered_checkpoint)
+
+
+def test_a_students_scheduler_config_steers_without_warnings(steered_checkpoint):
+    """A distilled student's scheduler config carries `original_inference_steps`, which DDIM does not
+    take: reading the betas for the prior must not warn about it on every generation."""
+    config_path = steered_checkpoint / "scheduler" / "scheduler_config.json"
+    config = json.loads(config_path.read_text())
+    config_path.write_text(json.dumps({**config, "original_inference_steps": 20}))
+    pipe = TerrainPipeline.from_pretrained(steered_checkpoint)
+    records = []
+    handler = logging.Handler()
+    handler.emit = records.append
+    library = logging.getLogger("diffusers")  # its own handler, not propagated to pytest's
+    library.addHandler(handler)
+    try:
+        pipe.sample_latents(pipe.request("a river", seeds=(0,), steps=2, overscan=0))
+    finally:
+        library.removeHandler(handler)
+    assert not [r for r in records if "original_inference_steps" in r.getMessage()]
