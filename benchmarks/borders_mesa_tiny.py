@@ -38,7 +38,7 @@ import numpy as np
 import torch
 from scipy.stats import fisher_exact
 
-from mesa.evaluation.borders import CORNER_SPIKE_RELIEFS, RING_PX, border_artefacts, ring_step_m
+from mesa.evaluation.borders import CORNER_SPIKE_RELIEFS, RING_PX, border_artefacts, corner_spike_reliefs, ring_step_m
 from mesa.evaluation.elevation_statistics import relief_m
 from mesa.evaluation.references import synthetic_reference
 from mesa.pipeline import TerrainPipeline
@@ -83,12 +83,7 @@ def rim_profile(fields: list[np.ndarray], crops: list[np.ndarray] | None = None,
 
 def corner_rises(fields: list[np.ndarray]) -> np.ndarray:
     """Per tile: how far its highest corner-block pixel rises above its 98th percentile, in reliefs."""
-    rises = []
-    for field in fields:
-        k = RING_PX
-        corners = np.concatenate([field[:k, :k].ravel(), field[:k, -k:].ravel(), field[-k:, :k].ravel(), field[-k:, -k:].ravel()])
-        rises.append(max(0.0, float(corners.max() - np.percentile(field, 98))) / max(relief_m(field), 1.0))
-    return np.array(rises)
+    return np.array([corner_spike_reliefs(field) for field in fields])
 
 
 def beyond_corner(canvas: np.ndarray, tile: np.ndarray, overscan: int) -> tuple[float, float]:

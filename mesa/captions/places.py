@@ -68,12 +68,23 @@ def _part_patterns() -> tuple[list[tuple[re.Pattern, int]], list[tuple[re.Patter
     return sorted(biomes, key=by_length), sorted(landforms, key=by_length), len(biome_ids), len(landform_names)
 
 
+def _first_match(patterns: list[tuple[re.Pattern, int]], prompt: str) -> int | None:
+    return next((index for pattern, index in patterns if pattern.search(prompt)), None)
+
+
 def _one_hot(patterns: list[tuple[re.Pattern, int]], size: int, prompt: str) -> np.ndarray:
     out = np.zeros(size, np.float32)
-    index = next((index for pattern, index in patterns if pattern.search(prompt)), None)
+    index = _first_match(patterns, prompt)
     if index is not None:
         out[index] = 1.0
     return out
+
+
+def landform_in_prompt(prompt: str) -> str | None:
+    """The vocabulary landform a prompt names (the longest name that matches: "low mountains", not
+    "mountains"), or None."""
+    index = _first_match(_part_patterns()[1], prompt)
+    return None if index is None else load_vocabulary().landforms[index]
 
 
 def prompt_features(prompt: str) -> np.ndarray:

@@ -12,11 +12,11 @@ then `elevation_m = min_m + dem * (max_m - min_m)` is used as is.
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from mesa.captions.places import landform_in_prompt
 from mesa.errors import UserError
 from mesa.resources import asset_path
 
@@ -48,16 +48,6 @@ def _landform_table() -> tuple[dict[str, tuple[float, float]], tuple[float, floa
     data = json.loads(LANDFORMS_FILE.read_text(encoding="utf-8"))
     table = {entry["name"]: (float(entry["base_m"]), float(entry["relief_m"])) for entry in data["landforms"]}
     return table, (float(data["default"]["base_m"]), float(data["default"]["relief_m"]))
-
-
-def landform_in_prompt(prompt: str) -> str | None:
-    """The landform of the vocabulary named in a prompt (longest match wins), or None."""
-    table, _ = _landform_table()
-    text = prompt.lower()
-    for name in sorted(table, key=len, reverse=True):
-        if re.search(rf"\b{re.escape(name)}\b", text):
-            return name
-    return None
 
 
 def read_checkpoint_elevation(model_dir: Path) -> CheckpointElevation:
