@@ -40,3 +40,36 @@ def test_sets_are_split_by_relief_and_sharper_ridges_read_higher():
     assert sharp["laplacian_p99"] > 5 * plain["laplacian_p99"]
     summary = summarise([plain, sharp])
     assert summary["tiles flat / rough"] == "0 / 2" and summary["water tiles, rough"] == 1.0
+
+
+class _LosslessVae:
+    """A stand-in pipeline whose latents are the pixels themselves (what a perfect VAE gives back)."""
+
+    model_id = "lossless"
+
+    def __init__(self, min_m=-100.0, max_m=8100.0):
+        from types import SimpleNamespace
+
+        self.checkpoint_elevation = SimpleNamespace(min_m=min_m, max_m=max_m)
+
+    def encode(self, rgb, dem):
+        import torch
+
+        assert rgb.dtype == np.float32 and rgb.max() <= 1.0  # colour in [0, 1], as the VAE reads it
+        assert dem.min() >= 0.0 and dem.max() <= 1.0  # the checkpoint's normalisation, not the tile's
+        return torch.from_numpy(np.concatenate([rgb, np.repeat(dem[..., None], 3, axis=-1)], axis=-1))
+
+    def decode(self, latents):
+        pixels = latents.numpy()
+        return pixels[..., :3], pixels[..., 3:]
+
+
+def test_a_lossless_round_trip_gives_the_tile_back_in_metres_and_8_bit_colour():
+    from benchmarks.features_mesa_tiny import round_trip
+
+    rgb, elevation = hillside_with_a_lake_and_snow()
+    colour, metres = round_trip(_LosslessVae(), rgb, elevation)
+    assert colour.dtype == np.uint8
+    np.testing.assert_array_equal(colour, rgb)
+    np.testing.assert_allclose(metres, elevation, atol=0.01)
+    assert tile_features(colour, metres, METRES)["water_share"] == tile_features(rgb, elevation, METRES)["water_share"]
