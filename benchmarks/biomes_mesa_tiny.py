@@ -33,6 +33,7 @@ import numpy as np
 
 from mesa.data.synthetic.dataset import SyntheticTerrainDataset
 from mesa.data.synthetic.generate import MIN_RESOLUTION, generate_tile
+from mesa.data.synthetic.params import BIOME_SETTINGS, landform_relief
 from mesa.evaluation.adherence import DESERT, RAINFOREST
 from mesa.evaluation.image_statistics import aridity, greenness, snow_cover
 from mesa.evaluation.prompt_cases import landform_cases
@@ -97,6 +98,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--landforms", nargs="+", default=list(LANDFORMS))
     parser.add_argument("--train-terrains", type=int, default=2000)
     args = parser.parse_args(argv)
+    if unknown := [b for b in args.biomes if b not in BIOME_SETTINGS]:
+        parser.error(f"--biomes: unknown biome id(s) {unknown}; the ids are {min(BIOME_SETTINGS)}..{max(BIOME_SETTINGS)} "
+                     "(assets/vocab/biomes.json)")
+    if unknown := [lf for lf in args.landforms if lf not in landform_relief()]:
+        parser.error(f"--landforms: unknown landform(s) {unknown}; known: {', '.join(landform_relief())}")
+    for name in ("seeds", "tiles", "train_terrains"):
+        if getattr(args, name) < 1:
+            parser.error(f"--{name.replace('_', '-')} must be at least 1, got {getattr(args, name)}")
 
     from mesa.pipeline import TerrainPipeline
 

@@ -48,3 +48,15 @@ def test_generated_measures_use_the_scorecard_prompt_of_each_cell():
     assert mean > 0.2 and share == 1.0
     with pytest.raises(ValueError, match="no scorecard prompt"):
         generated_measures(_painter, [DESERT], ["no such landform"], range(1))
+
+
+@pytest.mark.parametrize("arguments, named", [(["--biomes", "13", "99"], "unknown biome id"),
+                                              (["--landforms", "plains", "craters"], "unknown landform"),
+                                              (["--seeds", "0"], "--seeds must be at least 1")])
+def test_bad_arguments_are_refused_before_any_model_loads(arguments, named, capsys):
+    from benchmarks.biomes_mesa_tiny import main
+
+    with pytest.raises(SystemExit) as stop:
+        main(arguments + ["--model", "no-such-model"])
+    assert stop.value.code == 2
+    assert named in capsys.readouterr().err
