@@ -9,8 +9,8 @@ the model ignores the biome hides behind the others. This benchmark reads each (
 cell apart, over more seeds:
 
 - generated: the scorecard's full-form prompt of the cell (the biome's phrase and first country,
-  its midsummer month), `--seeds` seeds; mean aridity, greenness and snow cover
-  (`mesa.evaluation.image_statistics`), and per landform the contrast of the first biome against the
+  its midsummer month), `--seeds` seeds; mean relief (98th - 2nd percentile, metres), aridity,
+  greenness and snow cover (`mesa.evaluation.image_statistics`), and per landform the contrast of the first biome against the
   second (share of seeds where it is positive, as the scorecard's `holds` reads it);
 - held out: `--tiles` tiles of the same cell drawn from the synthetic world's held-out split
   (never trained on), whatever their month and country;
@@ -20,7 +20,8 @@ cell apart, over more seeds:
 
 mesa-tiny v2.5: deserts on mountains are grey and snowy (aridity 0.05 against the held-out cell's
 0.18) though the recipe held as many desert mountains (12) as rainforest mountains (12);
-docs/mesa_tiny.md, "What the tiles lack".
+docs/mesa_tiny.md, "What the tiles lack". The relief column shows the wet biomes' hills barely above
+their plains (`--biomes 1 14 --landforms plains hills`).
 """
 
 from __future__ import annotations
@@ -35,22 +36,23 @@ from mesa.data.synthetic.dataset import SyntheticTerrainDataset
 from mesa.data.synthetic.generate import MIN_RESOLUTION, generate_tile
 from mesa.data.synthetic.params import BIOME_SETTINGS, landform_relief
 from mesa.evaluation.adherence import DESERT, RAINFOREST
+from mesa.evaluation.elevation_statistics import relief_m
 from mesa.evaluation.image_statistics import aridity, greenness, snow_cover
 from mesa.evaluation.prompt_cases import landform_cases
 
-MEASURES = ("aridity", "greenness", "snow_cover")
+MEASURES = ("relief_m", "aridity", "greenness", "snow_cover")
 LANDFORMS = ("plains", "hills", "mountains", "high mountains")
 SEARCH_LIMIT = 200_000  # held-out tiles' parameters looked through for a cell's quota
 
 
-def colour_measures(rgb: np.ndarray) -> np.ndarray:
-    """(len(MEASURES),) aridity, greenness, snow cover of one image (uint8 or float in [0, 1])."""
-    return np.array([aridity(rgb), greenness(rgb), snow_cover(rgb)])
+def cell_measures(rgb: np.ndarray, elevation_m: np.ndarray) -> np.ndarray:
+    """(len(MEASURES),) relief (metres), aridity, greenness, snow cover of one tile (colour uint8 or float in [0, 1])."""
+    return np.array([relief_m(elevation_m), aridity(rgb), greenness(rgb), snow_cover(rgb)])
 
 
 def held_out_tiles(cells: Iterable[tuple[int, str]], count: int, resolution: int, seed: int = 0,
                    limit: int = SEARCH_LIMIT) -> dict[tuple[int, str], list[np.ndarray]]:
-    """Up to `count` held-out synthetic tiles' colour measures per (biome id, landform) cell, in
+    """Up to `count` held-out synthetic tiles' measures per (biome id, landform) cell, in
     the world's order (parameters are drawn for every tile looked at, pixels only for those kept)."""
     wanted = {cell: [] for cell in cells}
     world = SyntheticTerrainDataset(resolution=resolution, length=limit, seed=seed, split="val")
@@ -61,7 +63,7 @@ def held_out_tiles(cells: Iterable[tuple[int, str]], count: int, resolution: int
         found = wanted.get((params.biome_id, params.landform))
         if found is not None and len(found) < count:
             tile = generate_tile(params, resolution, world.meters_per_pixel)
-            found.append(colour_measures(tile.rgb))
+            found.append(cell_measures(tile.rgb, tile.elevation_m))
     return wanted
 
 
@@ -84,7 +86,7 @@ def generated_measures(pipe, biomes: Sequence[int], landforms: Sequence[str],
     missing = [cell for cell in ((b, lf) for b in biomes for lf in landforms) if cell not in cases]
     if missing:
         raise ValueError(f"no scorecard prompt for cells {missing}; landforms: {LANDFORMS}")
-    return {(b, lf): np.stack([colour_measures(t.rgb) for t in pipe(cases[(b, lf)].prompt, seeds=list(seeds))])
+    return {(b, lf): np.stack([cell_measures(t.rgb, t.elevation_m) for t in pipe(cases[(b, lf)].prompt, seeds=list(seeds))])
             for b in biomes for lf in landforms}
 
 
@@ -120,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
           + "   ".join(f"{name + ' gen / held':>22s}" for name in MEASURES))
     for cell in cells:
         held = np.array(data[cell]) if data[cell] else np.full((1, len(MEASURES)), np.nan)
-        figures = "   ".join(f"{made[cell][:, k].mean():>10.3f} / {held[:, k].mean():<9.3f}" for k in range(len(MEASURES)))
+        figures = "   ".join(f"{made[cell][:, k].mean():>10.4g} / {held[:, k].mean():<9.4g}" for k in range(len(MEASURES)))
         print(f"{cell[0]:>5d} {cell[1]:15s} {trained[cell]:>7d} {len(data[cell]):>4d}   {figures}")
     high, low = args.biomes
     print(f"\ncontrast biome {high} - biome {low} per landform (generated: mean, share of seeds > 0; held out: mean)")
@@ -129,7 +131,7 @@ def main(argv: list[str] | None = None) -> int:
         for landform in args.landforms:
             mean, share = contrast(made[(high, landform)][:, k], made[(low, landform)][:, k])
             held = [np.mean([m[k] for m in data[(b, landform)]]) if data[(b, landform)] else np.nan for b in (high, low)]
-            print(f"  {name:10s} {landform:15s} generated {mean:+.3f} ({share:.0%} of seeds)   held out {held[0] - held[1]:+.3f}")
+            print(f"  {name:10s} {landform:15s} generated {mean:+.4g} ({share:.0%} of seeds)   held out {held[0] - held[1]:+.4g}")
     return 0
 
 

@@ -13,8 +13,14 @@ def test_held_out_cells_show_the_data_s_biome_colour():
     tiles = held_out_tiles([(DESERT, "plains"), (RAINFOREST, "plains")], count=3, resolution=32)
     assert [len(found) for found in tiles.values()] == [3, 3]
     desert, forest = (np.array(tiles[(b, "plains")]) for b in (DESERT, RAINFOREST))
-    assert desert[:, 0].mean() > forest[:, 0].mean() + 0.03  # aridity: sand against forest
-    assert forest[:, 1].mean() > desert[:, 1].mean() + 0.03  # greenness
+    assert desert[:, 1].mean() > forest[:, 1].mean() + 0.03  # aridity: sand against forest
+    assert forest[:, 2].mean() > desert[:, 2].mean() + 0.03  # greenness
+
+
+def test_held_out_hills_rise_above_plains_in_a_wet_biome_too():
+    tiles = held_out_tiles([(RAINFOREST, "plains"), (RAINFOREST, "hills")], count=3, resolution=32)
+    plains, hills = (np.array(tiles[(RAINFOREST, lf)])[:, 0] for lf in ("plains", "hills"))
+    assert np.median(hills) > 2 * np.median(plains)
 
 
 def test_a_cell_the_world_never_draws_comes_back_empty_without_hanging():
@@ -37,14 +43,17 @@ def test_contrast_is_paired_by_seed():
 
 def _painter(prompt, seeds):
     colour = (200, 170, 110) if "deserts" in prompt else (40, 110, 50)
-    return [SimpleNamespace(rgb=np.full((8, 8, 3), colour, np.uint8)) for _ in seeds]
+    rise = 500.0 if "mountains" in prompt else 20.0
+    ramp = np.linspace(0.0, rise, 64, dtype=np.float32).reshape(8, 8)
+    return [SimpleNamespace(rgb=np.full((8, 8, 3), colour, np.uint8), elevation_m=ramp) for _ in seeds]
 
 
 def test_generated_measures_use_the_scorecard_prompt_of_each_cell():
     made = generated_measures(_painter, [DESERT, RAINFOREST], ["plains", "mountains"], range(3))
     assert set(made) == {(b, lf) for b in (DESERT, RAINFOREST) for lf in ("plains", "mountains")}
-    assert made[(DESERT, "mountains")].shape == (3, 3)
-    mean, share = contrast(made[(DESERT, "mountains")][:, 0], made[(RAINFOREST, "mountains")][:, 0])
+    assert made[(DESERT, "mountains")].shape == (3, 4)
+    assert made[(DESERT, "mountains")][0, 0] > 10 * made[(DESERT, "plains")][0, 0]  # relief, metres
+    mean, share = contrast(made[(DESERT, "mountains")][:, 1], made[(RAINFOREST, "mountains")][:, 1])
     assert mean > 0.2 and share == 1.0
     with pytest.raises(ValueError, match="no scorecard prompt"):
         generated_measures(_painter, [DESERT], ["no such landform"], range(1))
