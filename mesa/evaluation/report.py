@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from mesa.atomic import atomic_write_bytes, atomic_write_text
+from mesa.evaluation.adherence import HILLS_RATIO_TARGET
 from mesa.evaluation.scorecard import ScorecardRun
 
 
@@ -82,6 +83,8 @@ def adherence_lines(card: dict) -> list[str]:
     for form, effect in adherence["landform"].items():
         ordering = (f"; full ordering in {effect['biomes_with_full_ordering']}"
                     if "biomes_with_full_ordering" in effect else "")
+        if "biomes_with_hills_at_least_target" in effect:
+            ordering += f"; relief(hills) / relief(plains) >= {HILLS_RATIO_TARGET:g} in {effect['biomes_with_hills_at_least_target']}"
         lines += [(f"Landform, form `{form}` (e.g. \"{effect['example_prompt']}\"): relief(mountains) / "
                    f"relief(plains) >= 3 for {effect['biomes_with_ratio_at_least_target']} of {effect['biomes']} "
                    f"biome(s); ratio min / median / max {_number(effect['ratio_min'], 2)} / "
@@ -89,9 +92,11 @@ def adherence_lines(card: dict) -> list[str]:
     full = adherence["landform"].get("full")
     if full:
         landforms = list(next(iter(full["relief_m"].values())))
-        rows = [[biome, *relief.values(), full["ratio_mountains_to_plains"][biome]]
+        hills = full.get("ratio_hills_to_plains")  # scorecards before session 12 lack it
+        rows = [[biome, *relief.values(), full["ratio_mountains_to_plains"][biome], *([hills[biome]] if hills else [])]
                 for biome, relief in full["relief_m"].items()]
-        lines += _table(["biome (four-part prompt)", *[f"{lf} m" for lf in landforms], "mountains / plains"], rows)
+        lines += _table(["biome (four-part prompt)", *[f"{lf} m" for lf in landforms], "mountains / plains",
+                         *(["hills / plains"] if hills else [])], rows)
         lines.append("")
     effects = [[f"{name}: {c['high']} - {c['low']}", c["mean"], c["std"], c["mean_in_reference_sd"],
                 c["share_positive"], c["holds"]] for name, c in adherence.get("biome", {}).get("contrasts", {}).items()]

@@ -48,6 +48,7 @@ def test_the_synthetic_world_follows_composed_prompts(cases, scales):
     full = result["landform"]["full"]
     assert full["biomes"] == 3 and full["biomes_with_ratio_at_least_target"] == 3
     assert full["biomes_with_full_ordering"] == 3
+    assert full["biomes_with_hills_at_least_target"] == 3 and min(full["ratio_hills_to_plains"].values()) >= 3
     assert result["landform"]["landform"]["biomes_with_ratio_at_least_target"] == 1
     assert all(result["checks"].values()), result["checks"]
     assert result["biome"]["contrasts"]["greenness"]["high"] == "tropical rainforests"
@@ -59,6 +60,7 @@ def test_a_prompt_blind_model_fails_every_check(cases, scales):
     full = result["landform"]["full"]
     assert full["ratio_min"] == full["ratio_max"] == pytest.approx(1.0)
     assert full["biomes_with_ratio_at_least_target"] == 0 and full["biomes_with_full_ordering"] == 0
+    assert full["biomes_with_hills_at_least_target"] == 0
     assert result["checks"] and not any(result["checks"].values()), result["checks"]
     for name in MEASURES[1:]:
         assert result["biome"]["eta_squared"][name]["eta_squared"] == pytest.approx(0.0, abs=1e-12)

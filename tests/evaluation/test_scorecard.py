@@ -65,8 +65,22 @@ def test_the_files_of_a_scorecard(synthetic_reference_set, tmp_path):
     assert card["realism"]["noise_floor"] > 0 and card["model"] == "synthetic-world"
     text = (tmp_path / "card" / "scorecard.md").read_text()
     assert "## Realism against the noise floor" in text and "A Sentinel-2 image of hills" in text
+    assert "relief(hills) / relief(plains) >= 3 in 1" in text  # the landform form's one (no biome) row
     sheet = np.asarray(Image.open(tmp_path / "card" / "sheet_reference.png"))
     assert sheet.shape[0] >= 3 * 128 and sheet.shape[1] >= 3 * 2 * 128  # 3 rows of reference + 2 seeds
+
+
+def test_the_hills_ratio_is_tabled_and_older_scorecards_without_it_still_render(synthetic_reference_set):
+    from mesa.evaluation.report import adherence_lines
+
+    run = run_scorecard(SyntheticWorldModel(), synthetic_reference_set, plan=GRID)
+    assert "| hills / plains |" in "\n".join(adherence_lines(run.scorecard))
+    card = json.loads(json.dumps(run.scorecard))
+    for effect in card["adherence"]["landform"].values():
+        effect.pop("ratio_hills_to_plains", None)
+        effect.pop("biomes_with_hills_at_least_target", None)
+    text = "\n".join(adherence_lines(card))
+    assert "mountains / plains" in text and "hills / plains" not in text
 
 
 def test_the_reference_pipeline_goes_through_the_public_call(tiny_pipeline):
