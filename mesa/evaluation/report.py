@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from mesa.atomic import atomic_write_bytes, atomic_write_text
-from mesa.evaluation.adherence import HILLS_RATIO_TARGET
+from mesa.evaluation.adherence import HILLS_RATIO_TARGET, RELIEF_RATIO_TARGET
 from mesa.evaluation.scorecard import ScorecardRun
 
 
@@ -86,7 +86,7 @@ def adherence_lines(card: dict) -> list[str]:
         if "biomes_with_hills_at_least_target" in effect:
             ordering += f"; relief(hills) / relief(plains) >= {HILLS_RATIO_TARGET:g} in {effect['biomes_with_hills_at_least_target']}"
         lines += [(f"Landform, form `{form}` (e.g. \"{effect['example_prompt']}\"): relief(mountains) / "
-                   f"relief(plains) >= 3 for {effect['biomes_with_ratio_at_least_target']} of {effect['biomes']} "
+                   f"relief(plains) >= {RELIEF_RATIO_TARGET:g} for {effect['biomes_with_ratio_at_least_target']} of {effect['biomes']} "
                    f"biome(s); ratio min / median / max {_number(effect['ratio_min'], 2)} / "
                    f"{_number(effect['ratio_median'], 2)} / {_number(effect['ratio_max'], 2)}{ordering}."), ""]
     full = adherence["landform"].get("full")
