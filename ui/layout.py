@@ -57,7 +57,7 @@ def build_app(pipe, banner: str, sessions: SessionRegistry, settings: Settings |
                     h = _history_panel()
                 _wire_compose(demo, c, pipe)
                 hooks = _wire_results(c, r, h, session, sessions, pipe, preview)
-                _wire_page(demo, c, r, h, session, token, sessions)
+                _wire_page(demo, c, r, h, session, token, sessions, can_generate=pipe is not None)
                 panel_layout.mount_edit_and_finish(pipe, sessions, hooks, panel_layout.GenerateControls(
                     c.prompt_inputs, c.seed, c.num_seeds, c.steps, c.guidance, c.sampler, r.engine, c.exaggeration,
                     c.triangles, r.gallery, c.fast), preview)
@@ -161,16 +161,20 @@ def _wire_compose(demo: gr.Blocks, c: "_ComposePanel", pipe) -> None:
 
 
 def _wire_page(demo: gr.Blocks, c: "_ComposePanel", r: "_ResultsPanel", h: "_HistoryPanel", session: gr.State,
-               token: gr.Textbox, sessions: SessionRegistry) -> None:
+               token: gr.Textbox, sessions: SessionRegistry, can_generate: bool) -> None:
     """Page load (`open_session` for scripts) finds the tab's session again after a reload (token
-    in sessionStorage); closing or reloading a page stops the run it started."""
+    in sessionStorage) and only then turns Generate on: a click before it made a second session whose
+    results the tab's token did not name, so a reload found the empty one. Closing or reloading a page
+    stops the run it started."""
     def restore(state, stored, request: gr.Request):
-        return page_session.restore(state, stored, sessions, getattr(request, "session_hash", None))
+        restored = page_session.restore(state, stored, sessions, getattr(request, "session_hash", None))
+        return (*restored, gr.update(interactive=can_generate))
 
     def page_gone(request: gr.Request):
         sessions.page_gone(getattr(request, "session_hash", None))
 
-    demo.load(restore, [session, token], [session, token, r.gallery, c.status, h.gallery, h.compare_a, h.compare_b],
+    demo.load(restore, [session, token],
+              [session, token, r.gallery, c.status, h.gallery, h.compare_a, h.compare_b, c.generate],
               js=page_session.READ_TOKEN_JS, queue=False, api_name="open_session").then(
         None, token, None, js=page_session.WRITE_TOKEN_JS)
     demo.unload(page_gone)
@@ -278,7 +282,7 @@ def _compose_panel(vocabulary, vocab_source: str, settings: Settings, resolution
                           label="Variations: seeds generated side by side (seed, seed+1, …)")
     with gr.Row():
         generate_button = gr.Button(page_session.GENERATE_LABEL, variant="primary", elem_id="generate",
-                                    interactive=pipe is not None)
+                                    interactive=False)  # on once the page has its session (_wire_page)
         cancel = gr.Button("Cancel", variant="secondary", elem_id="cancel", interactive=False)
     fast = gr.Checkbox(False, label=fast_model.label if fast_model else "Fast preview", elem_id="fast-preview",
                        visible=fast_model is not None)
