@@ -57,12 +57,12 @@ def build_app(pipe, banner: str, sessions: SessionRegistry, settings: Settings |
                     h = _history_panel()
                 _wire_compose(demo, c, pipe)
                 hooks = _wire_results(c, r, h, session, sessions, pipe, preview)
-                _wire_page(demo, c, r, h, session, token, sessions, can_generate=pipe is not None)
-                panel_layout.mount_edit_and_finish(pipe, sessions, hooks, panel_layout.GenerateControls(
+                panels = panel_layout.mount_edit_and_finish(pipe, sessions, hooks, panel_layout.GenerateControls(
                     c.prompt_inputs, c.seed, c.num_seeds, c.steps, c.guidance, c.sampler, r.engine, c.exaggeration,
                     c.triangles, r.gallery, c.fast), preview)
             with gr.Tab("World", elem_id="world-tab"):
-                panel_layout.mount_world_tab(pipe, sessions, hooks, settings.steps)
+                panels += panel_layout.mount_world_tab(pipe, sessions, hooks, settings.steps)
+        _wire_page(demo, c, r, h, session, token, sessions, [(c.generate, pipe is not None), *panels])
     demo.queue(default_concurrency_limit=4)
     sessions.on_close = partial(_forget_gradio_state, demo)
     return demo
@@ -161,20 +161,21 @@ def _wire_compose(demo: gr.Blocks, c: "_ComposePanel", pipe) -> None:
 
 
 def _wire_page(demo: gr.Blocks, c: "_ComposePanel", r: "_ResultsPanel", h: "_HistoryPanel", session: gr.State,
-               token: gr.Textbox, sessions: SessionRegistry, can_generate: bool) -> None:
+               token: gr.Textbox, sessions: SessionRegistry, run_buttons: panel_layout.RunButtons) -> None:
     """Page load (`open_session` for scripts) finds the tab's session again after a reload (token
-    in sessionStorage) and only then turns Generate on: a click before it made a second session whose
-    results the tab's token did not name, so a reload found the empty one. Closing or reloading a page
-    stops the run it started."""
+    in sessionStorage) and only then turns the run buttons on (Generate, Generate world, Run the edit,
+    Finish; each starts off): a click before it made a second session whose results the tab's token
+    did not name, so a reload found the empty one. Closing or reloading a page stops the run it started."""
     def restore(state, stored, request: gr.Request):
         restored = page_session.restore(state, stored, sessions, getattr(request, "session_hash", None))
-        return (*restored, gr.update(interactive=can_generate))
+        return (*restored, *(gr.update(interactive=on) for _, on in run_buttons))
 
     def page_gone(request: gr.Request):
         sessions.page_gone(getattr(request, "session_hash", None))
 
     demo.load(restore, [session, token],
-              [session, token, r.gallery, c.status, h.gallery, h.compare_a, h.compare_b, c.generate],
+              [session, token, r.gallery, c.status, h.gallery, h.compare_a, h.compare_b,
+               *(button for button, _ in run_buttons)],
               js=page_session.READ_TOKEN_JS, queue=False, api_name="open_session").then(
         None, token, None, js=page_session.WRITE_TOKEN_JS)
     demo.unload(page_gone)

@@ -22,6 +22,7 @@ DEFAULT_WORLD_SEED = 7
 DEFAULT_TILES = (2, 2)  # columns, rows
 DEFAULT_OVERLAP = 0.5
 ENGINE_CHOICES = [(label, key) for key, label in ENGINE_LABELS.items()]
+RunButtons = list[tuple[gr.Button, bool]]  # a panel's run buttons, each with whether the page load turns it on
 
 
 @dataclass(frozen=True)
@@ -46,8 +47,9 @@ def _cancel(session):
     return session
 
 
-def mount_world_tab(pipe, sessions: SessionRegistry, hooks: PageHooks, steps: int) -> None:
-    """The World tab's components and wiring (inside a `gr.Tab`)."""
+def mount_world_tab(pipe, sessions: SessionRegistry, hooks: PageHooks, steps: int) -> RunButtons:
+    """The World tab's components and wiring (inside a `gr.Tab`); returns its run button, off until the
+    page load has found the tab's session (`ui.layout`)."""
     state = gr.State(None)
     gr.Markdown("Seamless worlds larger than a tile: overlapping windows of one latent canvas are denoised "
                 "together, so neighbouring tiles share their edges. One prompt, or a prompt per cell.")
@@ -77,7 +79,7 @@ def mount_world_tab(pipe, sessions: SessionRegistry, hooks: PageHooks, steps: in
                                elem_id="world-plan")  # the starting settings, evaluated at each page load
             with gr.Row():
                 generate = gr.Button("Generate world", variant="primary", elem_id="world-generate",
-                                     interactive=pipe is not None)
+                                     interactive=False)
                 cancel = gr.Button("Cancel", variant="stop", elem_id="world-cancel")
             status = gr.Markdown(elem_id="world-status")
         with gr.Column(scale=3):
@@ -110,6 +112,7 @@ def mount_world_tab(pipe, sessions: SessionRegistry, hooks: PageHooks, steps: in
     engine.change(world_tab.export_world_files, [hooks.session, state, engine], export_outputs, concurrency_id="export",
                   concurrency_limit=2)
     cancel.click(_cancel, hooks.session, hooks.session, queue=False)
+    return [(generate, pipe is not None)]
 
 
 @dataclass(frozen=True)
@@ -131,17 +134,20 @@ class GenerateControls:
 
 
 def mount_edit_and_finish(pipe, sessions: SessionRegistry, hooks: PageHooks, controls: GenerateControls,
-                          preview=None) -> None:
+                          preview=None) -> RunButtons:
     """The Edit and Finish accordions (below the history) and their wiring; the Edit panel follows the
-    Generate panel's "Fast preview" box (`ui.fast_preview`)."""
+    Generate panel's "Fast preview" box (`ui.fast_preview`). Returns their run buttons, off until the
+    page load has found the tab's session (`ui.layout`)."""
     with gr.Accordion("Edit: texture a heightmap, follow a sketch, repaint a region", open=False, elem_id="edit"):
-        _edit_panel(pipe, sessions, hooks, controls, preview)
+        edit = _edit_panel(pipe, sessions, hooks, controls, preview)
     with gr.Accordion("Finish for engines: erosion, water, masks, material weight maps", open=False,
                       elem_id="finish"):
-        _finish_panel(hooks, controls)
+        finish = _finish_panel(hooks, controls)
+    return [(edit, pipe is not None), (finish, True)]
 
 
-def _edit_panel(pipe, sessions: SessionRegistry, hooks: PageHooks, controls: GenerateControls, preview) -> None:
+def _edit_panel(pipe, sessions: SessionRegistry, hooks: PageHooks, controls: GenerateControls,
+                preview) -> gr.Button:
     gr.Markdown("Seeds, steps, guidance, sampler and the fast preview box come from the Generate panel above; results "
                 "join the gallery, the history and the downloads.")
     mode = gr.Radio([(label, key) for key, label in edit_panel.MODES.items()], value="sketch", label="Edit",
@@ -173,7 +179,7 @@ def _edit_panel(pipe, sessions: SessionRegistry, hooks: PageHooks, controls: Gen
                                 elem_id="edit-spacing")
     prompt = gr.Textbox(label="Prompt (empty: the one composed above; repaint: the result's own)", max_lines=3,
                         elem_id="edit-prompt")
-    run_button = gr.Button("Run the edit", variant="primary", elem_id="edit-run", interactive=pipe is not None)
+    run_button = gr.Button("Run the edit", variant="primary", elem_id="edit-run", interactive=False)
     status = gr.Markdown(elem_id="edit-status")
 
     def run(mode, prompt, biome, landform, country, month, free_text, use_prefix, seed, num_seeds, steps, guidance,
@@ -191,9 +197,10 @@ def _edit_panel(pipe, sessions: SessionRegistry, hooks: PageHooks, controls: Gen
         [c.gallery, status, hooks.session], concurrency_id="model", concurrency_limit=1, api_name="edit")
     hooks.show_new_results(event)
     load_mask.click(edit_panel.mask_background, hooks.session, [mask, mask_note], queue=False)
+    return run_button
 
 
-def _finish_panel(hooks: PageHooks, controls: GenerateControls) -> None:
+def _finish_panel(hooks: PageHooks, controls: GenerateControls) -> gr.Button:
     state = gr.State(None)
     with gr.Row(equal_height=False):
         with gr.Column(scale=2, min_width=320):
@@ -211,7 +218,8 @@ def _finish_panel(hooks: PageHooks, controls: GenerateControls) -> None:
                                     label="Material weight maps (rock, grass, forest, soil, snow, water) read from "
                                           "the colour image")
             with gr.Row():
-                run_button = gr.Button("Finish the selected result", variant="primary", elem_id="finish-run")
+                run_button = gr.Button("Finish the selected result", variant="primary", elem_id="finish-run",
+                                       interactive=False)
                 cancel = gr.Button("Cancel", variant="stop", elem_id="finish-cancel")
             summary = gr.Markdown(elem_id="finish-summary")
         with gr.Column(scale=3):
@@ -244,3 +252,4 @@ def _finish_panel(hooks: PageHooks, controls: GenerateControls) -> None:
     c.engine.change(finish_panel.finish_downloads, export_inputs, [viewer, files, notes], concurrency_id="export",
                     concurrency_limit=2)
     cancel.click(_cancel, hooks.session, hooks.session, queue=False)
+    return run_button
