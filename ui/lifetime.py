@@ -98,15 +98,18 @@ class SessionRegistry:
         return found
 
     def page_gone(self, client_id: str | None) -> int:
-        """The page `client_id` was closed or reloaded: cancel the runs it started (its results so
-        far and the session stay, for the reloaded page); returns how many runs were cancelled."""
+        """The page `client_id` was closed or reloaded: cancel the run it armed, running or still
+        queued (its results so far and the session stay, for the reloaded page); returns how many
+        sessions were told. A queued run stops at its first step; before, only a running one was
+        stopped, so a run still queued behind another when its page was reloaded ran to its end.
+        The next click's `arm_run` clears the flag of a session that is not running."""
         if client_id is None:
             return 0
         with self._lock:
-            orphans = [s for s in self._sessions if s.running and s.run_client == client_id]
+            orphans = [s for s in self._sessions if s.run_client == client_id]
         for session in orphans:
             session.cancel.set()
-            logger.info("cancelled a run whose page has gone")
+            logger.info("cancelled the run (running or queued) of a page that has gone")
         return len(orphans)
 
     def sweep(self) -> int:

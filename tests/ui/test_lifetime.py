@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from mesa.terrain import GenerationSettings, Terrain
-from ui.generate import generate
+from ui.generate import arm_run, generate
 from ui.lifetime import SessionRegistry
 from ui.session import MAX_HISTORY, MAX_HISTORY_BYTES, Session, SessionClosed
 
@@ -217,3 +217,12 @@ def test_a_page_that_has_gone_stops_its_run_only(registry):
     assert registry.page_gone("page-a") == 1
     assert mine.cancel.is_set() and not other.cancel.is_set() and not mine.closed
     assert registry.page_gone(None) == 0 and registry.page_gone("page-c") == 0
+
+
+def test_a_page_that_has_gone_stops_its_queued_run_too(registry):
+    # Armed at the click, not yet running (queued behind another run): it must not run to its end
+    # for a page that is gone; the reloaded page's next click arms it afresh.
+    queued = arm_run(registry.resume(None), registry, client_id="page-a")
+    assert not queued.running and not queued.cancel.is_set()
+    assert registry.page_gone("page-a") == 1 and queued.cancel.is_set()
+    assert not arm_run(queued, registry, client_id="page-b").cancel.is_set()
