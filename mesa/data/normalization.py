@@ -7,15 +7,20 @@ mode "global": one metres range for every tile, so a model outputs absolute metr
 mode "per_tile": each training tile is stretched from its own valid min..max to [-1, 1]; the
 model then outputs relative relief, and `from_unit` maps it to the stored min_m..max_m (set them,
 e.g. from a landform's typical base and relief, with dataclasses.replace).
+It may also hold `"latent": {"shift": [...], "scale": ...}`, the UNet's elevation latent
+(`ElevationLatent`).
 """
 
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
+
+from mesa.errors import UserError
 
 FILE_NAME = "elevation.json"
 FORMAT = "mesa-elevation-normalization"
@@ -83,3 +88,57 @@ class ElevationNormalization:
     def load(cls, directory: Path) -> ElevationNormalization:
         """Read directory/elevation.json."""
         return cls.from_json((Path(directory) / FILE_NAME).read_text(encoding="utf-8"))
+
+
+@dataclass(frozen=True)
+class ElevationLatent:
+    """The elevation half of the UNet's latent from the VAE's scaled latent of the elevation:
+    `unet = (vae - shift[c]) * scale` per channel c, and back.
+
+    The VAE's latent of an elevation in a global metres range is mostly the tile's height: its mean
+    is far from 0 and its detail (ridges, valleys) small beside the image's, so a squared error and a
+    noise schedule made for images weigh a ridge little. Centring it and scaling it up gives the
+    elevation's detail the image's weight. Identity (no shift, scale 1) for checkpoints that declare
+    nothing, as the published weights.
+    """
+
+    shift: tuple[float, ...] = ()
+    scale: float = 1.0
+
+    def __post_init__(self) -> None:
+        if not (isinstance(self.scale, (int, float)) and math.isfinite(self.scale) and self.scale > 0):
+            raise UserError(f"the elevation latent scale must be a positive finite number, got {self.scale!r}")
+        if not all(isinstance(v, (int, float)) and math.isfinite(v) for v in self.shift):
+            raise UserError(f"the elevation latent shift must be finite numbers, got {list(self.shift)!r}")
+
+    @property
+    def is_identity(self) -> bool:
+        return self.scale == 1.0 and not any(self.shift)
+
+    def _shift_for(self, latents):
+        if not self.shift:
+            return 0.0
+        if len(self.shift) != latents.shape[1]:
+            raise UserError(f"the elevation latent shift has {len(self.shift)} values; the latent has "
+                            f"{latents.shape[1]} channels")
+        return latents.new_tensor(self.shift).view(1, -1, 1, 1)
+
+    def to_unet(self, latents):
+        """(N, C, h, w) VAE-scaled elevation latents -> the UNet's."""
+        return latents if self.is_identity else (latents - self._shift_for(latents)) * self.scale
+
+    def from_unet(self, latents):
+        """The UNet's (N, C, h, w) elevation latents -> VAE-scaled ones (the inverse of `to_unet`)."""
+        return latents if self.is_identity else latents / self.scale + self._shift_for(latents)
+
+    def to_json(self) -> dict:
+        return {"shift": [float(v) for v in self.shift], "scale": float(self.scale)}
+
+    @classmethod
+    def from_json(cls, data) -> ElevationLatent:
+        if not isinstance(data, dict) or set(data) - {"shift", "scale"}:
+            raise UserError(f'the elevation latent must be {{"shift": [numbers], "scale": number}}, got {data!r}')
+        shift = data.get("shift", [])
+        if not isinstance(shift, list):
+            raise UserError(f"the elevation latent shift must be a list of numbers, got {shift!r}")
+        return cls(tuple(shift), data.get("scale", 1.0))

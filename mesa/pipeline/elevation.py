@@ -7,16 +7,22 @@ with a global metres normalisation declares it in `elevation.json` beside `model
     {"mode": "global", "min_m": -500.0, "max_m": 9000.0, "meters_per_pixel": 60.0}
 
 then `elevation_m = min_m + dem * (max_m - min_m)` is used as is.
+
+It may also declare how the elevation half of the UNet's latent is made from the VAE's scaled
+latent (`ElevationLatent`; identity when absent, as for the published weights):
+
+    {"latent": {"shift": [-0.06, -0.47, 1.70, -0.33], "scale": 2.19}}
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
 from mesa.captions.places import landform_in_prompt
+from mesa.data.normalization import ElevationLatent
 from mesa.errors import UserError
 from mesa.resources import asset_path
 
@@ -41,6 +47,7 @@ class CheckpointElevation:
     min_m: float | None = None
     max_m: float | None = None
     meters_per_pixel: float | None = None
+    latent: ElevationLatent = field(default_factory=ElevationLatent)
 
 
 @lru_cache(maxsize=1)
@@ -59,9 +66,13 @@ def read_checkpoint_elevation(model_dir: Path) -> CheckpointElevation:
         data = json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as error:
         raise UserError(f"{path} is not valid JSON: {error}") from None
+    try:
+        latent = ElevationLatent.from_json(data["latent"]) if "latent" in data else ElevationLatent()
+    except UserError as error:
+        raise UserError(f"{path}: {error}") from None
     if data.get("mode", "global") != "global":
-        return CheckpointElevation(meters_per_pixel=data.get("meters_per_pixel"))
-    return CheckpointElevation(float(data["min_m"]), float(data["max_m"]), data.get("meters_per_pixel"))
+        return CheckpointElevation(meters_per_pixel=data.get("meters_per_pixel"), latent=latent)
+    return CheckpointElevation(float(data["min_m"]), float(data["max_m"]), data.get("meters_per_pixel"), latent)
 
 
 def elevation_scale(

@@ -81,6 +81,7 @@ class TerrainPipeline:
         self.native_size = components.unet.config.sample_size * self.vae_scale_factor
         self.checkpoint_elevation = read_checkpoint_elevation(components.model_dir)
         self.meters_per_pixel = self.checkpoint_elevation.meters_per_pixel or PUBLISHED_METERS_PER_PIXEL
+        self.elevation_latent = self.checkpoint_elevation.latent  # the UNet's elevation latent from the VAE's
         self.defaults = SamplingDefaults.read(components.model_dir)
         self._tokenizer_lock = threading.Lock()  # a fast tokenizer is not safe to call from two threads at once
 
@@ -227,9 +228,9 @@ class TerrainPipeline:
         latents = vae.encode(pixels).latent_dist.mean.float()
         latents = (latents - (vae.config.shift_factor or 0.0)) * vae.config.scaling_factor
         if rgb is None:
-            return torch.cat([torch.zeros_like(latents), latents], dim=1).to(self.dtype)
+            return torch.cat([torch.zeros_like(latents), self.elevation_latent.to_unet(latents)], dim=1).to(self.dtype)
         rgb_latents, dem_latents = latents.chunk(2)
-        return torch.cat([rgb_latents, dem_latents], dim=1).to(self.dtype)
+        return torch.cat([rgb_latents, self.elevation_latent.to_unet(dem_latents)], dim=1).to(self.dtype)
 
     @torch.no_grad()
     def decode(self, latents: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
@@ -237,7 +238,8 @@ class TerrainPipeline:
 
         Both halves go through the same VAE decoder; nothing is quantised."""
         vae = self.components.vae
-        halves = torch.cat(latents.split(latents.shape[1] // 2, dim=1))
+        rgb_latents, dem_latents = latents.float().split(latents.shape[1] // 2, dim=1)
+        halves = torch.cat([rgb_latents, self.elevation_latent.from_unet(dem_latents)])
         halves = halves / vae.config.scaling_factor + (vae.config.shift_factor or 0.0)
         decoded = vae.decode(halves.to(vae.dtype)).sample
         decoded = (decoded / 2 + 0.5).clamp(0, 1).float().permute(0, 2, 3, 1).cpu().numpy()

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
+from mesa.data.normalization import ElevationLatent
 from mesa.errors import UserError
 
 DATA_SOURCES = ("majortom", "synthetic", "prepared")  # registered in mesa.training.sources
@@ -70,6 +71,10 @@ class TrainConfig(DataConfig):
     max_steps: int = 80_000
     high_noise_share: float = 0.0  # probability that a batch draws all its timesteps from the top of the
     high_noise_min_timestep: int = 850  # schedule, [high_noise_min_timestep, T): where captions set the colour
+    # The UNet's elevation latent: (VAE-scaled latent - shift[c]) * scale per channel, recorded in the
+    # model's elevation.json (`ElevationLatent`); empty shift and scale 1: the VAE's own, as published.
+    elevation_latent_shift: list[float] = field(default_factory=list)
+    elevation_latent_scale: float = 1.0
     seed: int = 0
 
     # Memory and speed.
@@ -173,7 +178,8 @@ def coerce(value: Any, annotation: Any, key: str) -> Any:
             return bool(value)
         if typing.get_origin(kind) is list:
             items = json.loads(value) if isinstance(value, str) and value.startswith("[") else value
-            return [str(item) for item in ([items] if isinstance(items, str) else items)]
+            item_kind = (typing.get_args(kind) or (str,))[0]
+            return [item_kind(item) for item in ([items] if isinstance(items, str) else items)]
         if kind is int and isinstance(value, float) and not value.is_integer():
             raise ValueError
         return kind(value)
@@ -227,6 +233,7 @@ def validate(config: DataConfig) -> None:
             raise UserError(f"high_noise_share must be in [0, 1], got {config.high_noise_share}")
         if config.high_noise_min_timestep < 0:
             raise UserError(f"high_noise_min_timestep must be >= 0, got {config.high_noise_min_timestep}")
+        elevation_latent_of(config)  # raises UserError naming a bad shift or scale
         if config.text_encoder_learning_rate is not None:
             if not config.train_text_encoder:
                 raise UserError("text_encoder_learning_rate applies only with train_text_encoder=true")
@@ -250,3 +257,8 @@ def validate(config: DataConfig) -> None:
 def config_to_dict(config: TrainConfig | VaeTrainConfig) -> dict[str, Any]:
     """JSON-ready settings (written beside every run and checkpoint)."""
     return dataclasses.asdict(config)
+
+
+def elevation_latent_of(config: TrainConfig) -> ElevationLatent:
+    """The UNet's elevation latent the config trains in (recorded in the model's elevation.json)."""
+    return ElevationLatent(tuple(config.elevation_latent_shift), config.elevation_latent_scale)

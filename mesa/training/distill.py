@@ -34,10 +34,11 @@ from diffusers.training_utils import EMAModel
 from peft import LoraConfig
 from peft.utils import get_peft_model_state_dict
 
-from mesa.data.normalization import ElevationNormalization
+from mesa.data.normalization import ElevationLatent, ElevationNormalization
 from mesa.data.sample import TerrainSource
 from mesa.errors import UserError
 from mesa.limits import check_memory
+from mesa.pipeline.elevation import read_checkpoint_elevation
 from mesa.pipeline.loading import Components, load_components, resolve_model_dir
 from mesa.pipeline.memory import unet_bytes
 from mesa.pipeline.pipeline import SamplingDefaults
@@ -149,6 +150,7 @@ class Setup:
     timestep_scaling: float
     loss: str
     huber_c: float
+    elevation_latent: ElevationLatent  # the teacher's (its elevation.json): the student denoises the same latents
 
     @property
     def prediction_type(self) -> str:
@@ -241,7 +243,8 @@ def make_setup(teacher: Components, config: DistillConfig) -> Setup:
     guidance = config.guidance if config.guidance is not None else SamplingDefaults.read(teacher.model_dir).guidance
     guidance = max(1.0, guidance)  # a teacher sampled without guidance folds in none
     grid = SkippingGrid(scheduler.config.num_train_timesteps, config.solver_steps)
-    return Setup(scheduler, grid, guidance, config.timestep_scaling, config.loss, config.huber_c)
+    return Setup(scheduler, grid, guidance, config.timestep_scaling, config.loss, config.huber_c,
+                 read_checkpoint_elevation(teacher.model_dir).latent)
 
 
 def check_distill_memory(unet: torch.nn.Module, config: DistillConfig, latent_side: int, device: torch.device) -> None:
@@ -300,7 +303,8 @@ def consistency_loss(student: Student, teacher: Components, batch: Batch, uncond
     """The latent consistency distillation loss of one batch (see the module docstring)."""
     device = generator.device
     with torch.no_grad():
-        latents = encode_latents(teacher.vae, batch.rgb.to(device), batch.elevation.to(device), generator)
+        latents = encode_latents(teacher.vae, batch.rgb.to(device), batch.elevation.to(device), generator,
+                                 setup.elevation_latent)
         context = teacher.text_encoder(batch.input_ids.to(device))[0]
         noise = torch.randn(latents.shape, generator=generator, device=device, dtype=latents.dtype)
         start, end = setup.grid.draw(latents.shape[0], generator)
@@ -348,7 +352,7 @@ def validate(accelerator, student: Student, teacher: Components, config: Distill
                           config.validation_seed, config.sampling_steps, config.resolution,
                           Path(config.output_dir) / "validation" / f"step_{step:08d}",
                           None if weight_dtype == torch.float32 else weight_dtype, sampler=STUDENT_SAMPLER,
-                          guidance=1.0)
+                          guidance=1.0, elevation_latent=read_checkpoint_elevation(teacher.model_dir).latent)
     accelerator.wait_for_everyone()
 
 

@@ -17,7 +17,7 @@ import torch
 from diffusers import DDIMScheduler
 
 from mesa.atomic import staged_directory
-from mesa.data.normalization import ElevationNormalization
+from mesa.data.normalization import ElevationLatent, ElevationNormalization
 
 PIPELINE_CLASS = "TerrainDiffusionPipeline"
 
@@ -39,15 +39,20 @@ def model_index() -> dict:
     }
 
 
-def elevation_document(normalization: ElevationNormalization, meters_per_pixel: float) -> str:
-    """elevation.json: the data module's normalisation record plus the ground sampling distance."""
+def elevation_document(normalization: ElevationNormalization, meters_per_pixel: float,
+                       elevation_latent: ElevationLatent = ElevationLatent()) -> str:
+    """elevation.json: the data module's normalisation record plus the ground sampling distance (and
+    the UNet's elevation latent where it is not the VAE's own)."""
     document = json.loads(normalization.to_json())
     document["meters_per_pixel"] = float(meters_per_pixel)
+    if not elevation_latent.is_identity:
+        document["latent"] = elevation_latent.to_json()
     return json.dumps(document, indent=2) + "\n"
 
 
 def export_model(directory: str | Path, *, tokenizer, text_encoder, vae, unet, scheduler_config: dict,
-                 normalization: ElevationNormalization, meters_per_pixel: float) -> Path:
+                 normalization: ElevationNormalization, meters_per_pixel: float,
+                 elevation_latent: ElevationLatent = ElevationLatent()) -> Path:
     """Write every component into a staging folder that then replaces `directory` in one step."""
     directory = Path(directory)
     with staged_directory(directory) as staging:
@@ -57,5 +62,6 @@ def export_model(directory: str | Path, *, tokenizer, text_encoder, vae, unet, s
         tokenizer.backend_tokenizer.model.save(str(staging / "tokenizer"))  # vocab.json + merges.txt, as published
         for name, module in (("text_encoder", text_encoder), ("vae", vae), ("unet", unet)):
             module.to(torch.float32).save_pretrained(staging / name, safe_serialization=True)
-        (staging / "elevation.json").write_text(elevation_document(normalization, meters_per_pixel), encoding="utf-8")
+        (staging / "elevation.json").write_text(elevation_document(normalization, meters_per_pixel, elevation_latent),
+                                                      encoding="utf-8")
     return directory

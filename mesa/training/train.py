@@ -10,6 +10,7 @@ only. Then clip, step AdamW, update the EMA; log, validate, checkpoint.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,9 +22,12 @@ from diffusers.training_utils import EMAModel
 from peft import LoraConfig
 
 from mesa.data.sample import TerrainSource
-from mesa.pipeline.loading import Components
+from mesa.errors import UserError
+from mesa.pipeline.elevation import read_checkpoint_elevation
+from mesa.pipeline.loading import Components, resolve_model_dir
 from mesa.training.components import StartingPoint, load_starting_point
-from mesa.training.config import TrainConfig
+from mesa.data.normalization import ElevationLatent
+from mesa.training.config import TrainConfig, elevation_latent_of
 from mesa.training.data import Batch, Collator, normalization_of
 from mesa.training.export import export_model
 from mesa.training.loss import masked_mse, noise_latents, step_generator
@@ -79,6 +83,7 @@ def train(config: TrainConfig, dataset: TerrainSource | None = None) -> TrainRes
     `dataset`: any `TerrainSource` (`sample_at(position)` + `meters_per_pixel`); by default the
     source `config.data` names (`mesa.training.sources`).
     """
+    config = with_pretrained_latent(config)
     run = TrainingRun(config, "train", gradient_accumulation_steps=config.gradient_accumulation_steps)
     accelerator = run.accelerator
     source = build_source(config, config.seed) if dataset is None else check_source(dataset)
@@ -103,7 +108,8 @@ def train(config: TrainConfig, dataset: TerrainSource | None = None) -> TrainRes
             with accelerator.accumulate(*trainees.wrapped.values()):
                 generator = step_generator(config.seed, run.step, micro, accelerator.process_index, accelerator.device)
                 loss = diffusion_loss(unet, text_encoder, start.vae, batch, noise_scheduler, generator,
-                                      config.high_noise_share, config.high_noise_min_timestep)
+                                      config.high_noise_share, config.high_noise_min_timestep,
+                                      elevation_latent_of(config))
                 accelerator.backward(loss)
                 if accelerator.sync_gradients:
                     grad_norm = accelerator.clip_grad_norm_(trainees.parameters, config.max_grad_norm)
@@ -125,6 +131,24 @@ def train(config: TrainConfig, dataset: TerrainSource | None = None) -> TrainRes
     model_dir = export_final(accelerator, trainees, start, config, source.meters_per_pixel) if run.finished else None
     run.finish()
     return TrainResult(run.step, model_dir, run.last_loss)
+
+
+def with_pretrained_latent(config: TrainConfig) -> TrainConfig:
+    """The config with the elevation latent a `--pretrained` model was trained in (its elevation.json)
+    when the config sets none: fine-tuning goes on in the model's latent space. A config that sets
+    another one is refused (the UNet would see latents it never learnt)."""
+    if config.pretrained is None:
+        return config
+    declared = read_checkpoint_elevation(resolve_model_dir(config.pretrained)[0]).latent
+    asked = elevation_latent_of(config)
+    if asked.is_identity:
+        return dataclasses.replace(config, elevation_latent_shift=list(declared.shift),
+                                   elevation_latent_scale=declared.scale)
+    if asked != declared:
+        raise UserError(f"elevation_latent_shift/scale {asked.to_json()} differ from the elevation latent "
+                        f"{config.pretrained} was trained in ({declared.to_json()}); leave them unset to "
+                        "fine-tune in the model's own")
+    return config
 
 
 def prepare_trainees(accelerator, start: StartingPoint, config: TrainConfig) -> Trainees:
@@ -150,14 +174,15 @@ def prepare_trainees(accelerator, start: StartingPoint, config: TrainConfig) -> 
 
 
 def diffusion_loss(unet, text_encoder, vae, batch: Batch, scheduler, generator: torch.Generator,
-                   high_noise_share: float = 0.0, high_noise_min_timestep: int = 850) -> torch.Tensor:
+                   high_noise_share: float = 0.0, high_noise_min_timestep: int = 850,
+                   elevation_latent: ElevationLatent = ElevationLatent()) -> torch.Tensor:
     """Masked MSE between the UNet's prediction and the scheduler's target for one batch.
 
     The text encoder is differentiated through when it is in train mode (`train_text_encoder`);
     a frozen one is in eval mode and runs without gradients, like the VAE."""
     device = generator.device
     with torch.no_grad():
-        latents = encode_latents(vae, batch.rgb.to(device), batch.elevation.to(device), generator)
+        latents = encode_latents(vae, batch.rgb.to(device), batch.elevation.to(device), generator, elevation_latent)
     with torch.set_grad_enabled(text_encoder.training):
         context = text_encoder(batch.input_ids.to(device))[0]
     noised = noise_latents(latents, scheduler, generator, high_noise_share, high_noise_min_timestep)
@@ -165,14 +190,16 @@ def diffusion_loss(unet, text_encoder, vae, batch: Batch, scheduler, generator: 
     return masked_mse(prediction, noised.target, batch.latent_mask.to(device))
 
 
-def encode_latents(vae, rgb: torch.Tensor, elevation: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+def encode_latents(vae, rgb: torch.Tensor, elevation: torch.Tensor, generator: torch.Generator,
+                   elevation_latent: ElevationLatent = ElevationLatent()) -> torch.Tensor:
     """(B, 3, H, W) colour and elevation in [-1, 1] -> (B, 8, H/f, W/f) float32 scaled latents
-    (0-3 image, 4-7 elevation), each a sample of the VAE's posterior."""
+    (0-3 image, 4-7 elevation, the latter in the UNet's `elevation_latent`), each a sample of the
+    VAE's posterior."""
     pixels = torch.cat([rgb, elevation]).to(vae.dtype)
     latents = vae.encode(pixels).latent_dist.sample(generator).float()
     latents = (latents - (vae.config.shift_factor or 0.0)) * vae.config.scaling_factor
     rgb_latents, dem_latents = latents.chunk(2)
-    return torch.cat([rgb_latents, dem_latents], dim=1)
+    return torch.cat([rgb_latents, elevation_latent.to_unet(dem_latents)], dim=1)
 
 
 def place_components(start: StartingPoint, device: torch.device, dtype: torch.dtype,
@@ -229,7 +256,8 @@ def validate(accelerator, trainees: Trainees, start: StartingPoint, config: Trai
                                 trainees.modules["unet"], Path(config.output_dir), "training", "training run")
         render_validation(components, config.validation_prompts, config.validation_seed, config.validation_steps,
                           config.resolution, Path(config.output_dir) / "validation" / f"step_{step:08d}",
-                          None if weight_dtype == torch.float32 else weight_dtype)
+                          None if weight_dtype == torch.float32 else weight_dtype,
+                          elevation_latent=elevation_latent_of(config))
         if ema is not None:
             ema.restore(parameters)
     accelerator.wait_for_everyone()
@@ -252,5 +280,5 @@ def export_final(accelerator, trainees: Trainees, start: StartingPoint, config: 
             unet.unload_lora()
         export_model(model_dir, tokenizer=start.tokenizer, text_encoder=start.text_encoder.eval(), vae=start.vae,
                      unet=unet, scheduler_config=start.scheduler_config, normalization=normalization_of(config),
-                     meters_per_pixel=meters_per_pixel)
+                     meters_per_pixel=meters_per_pixel, elevation_latent=elevation_latent_of(config))
     return model_dir

@@ -21,6 +21,7 @@ import torch
 from diffusers import AutoencoderKL
 
 from mesa.atomic import staged_directory
+from mesa.data.normalization import ElevationLatent
 from mesa.data.sample import TerrainSource
 from mesa.errors import UserError
 from mesa.training.components import load_vae
@@ -114,6 +115,33 @@ def measure_scaling_factor(vae, batches, count: int, device: torch.device) -> fl
     if not std > 0:
         raise UserError("cannot measure the latent scale: the latents are constant or there is no valid pixel")
     return 1.0 / std
+
+
+@torch.no_grad()
+def measure_elevation_latent(vae, rgb: torch.Tensor, elevation: torch.Tensor, batch: int = 32) -> ElevationLatent:
+    """The UNet's elevation latent for this VAE (`ElevationLatent`), from tiles' colour and elevation,
+    each (N, 3, H, W) in [-1, 1] (the elevation replicated to 3 channels, as the trainer feeds it).
+
+    shift: the mean of each channel of the elevation's scaled posterior means (the tile's height in a
+    global metres range puts it far from 0). scale: the image's within-tile spread over the elevation's
+    (root mean square over channels of each tile's standard deviation), so a ridge weighs in the
+    squared error and the noise schedule what an image edge does.
+    """
+    if len(rgb) != len(elevation) or len(rgb) < 2:
+        raise UserError(f"measuring the elevation latent needs at least 2 tiles with colour and elevation, "
+                        f"got {len(rgb)} and {len(elevation)}")
+    parts = {"image": [], "elevation": []}
+    for start in range(0, len(rgb), batch):
+        for name, pixels in (("image", rgb[start:start + batch]), ("elevation", elevation[start:start + batch])):
+            latents = vae.encode(pixels.to(vae.device, vae.dtype)).latent_dist.mean.float()
+            parts[name].append((latents - (vae.config.shift_factor or 0.0)) * vae.config.scaling_factor)
+    image, dem = (torch.cat(parts[name]) for name in ("image", "elevation"))
+    spread = {name: latents.std(dim=(2, 3)).pow(2).mean().sqrt().item() for name, latents in (("image", image),
+                                                                                             ("elevation", dem))}
+    if not (spread["image"] > 0 and spread["elevation"] > 0):
+        raise UserError("cannot measure the elevation latent: the tiles' latents do not vary within a tile")
+    return ElevationLatent(tuple(round(v, 4) for v in dem.mean(dim=(0, 2, 3)).tolist()),
+                           round(spread["image"] / spread["elevation"], 4))
 
 
 def train_vae(config: VaeTrainConfig, dataset: TerrainSource | None = None) -> VaeResult:

@@ -8,6 +8,7 @@ import numpy as np
 import torch
 from PIL import Image
 
+from mesa.data.normalization import ElevationLatent
 from mesa.naming import slug
 from mesa.pipeline.loading import Components
 from mesa.pipeline.pipeline import TerrainPipeline
@@ -15,12 +16,17 @@ from mesa.pipeline.pipeline import TerrainPipeline
 
 def render_validation(components: Components, prompts: list[str], seed: int, steps: int,
                       resolution: int, directory: Path, autocast_dtype: torch.dtype | None = None,
-                      sampler: str | None = None, guidance: float | None = None) -> list[Path]:
+                      sampler: str | None = None, guidance: float | None = None,
+                      elevation_latent: ElevationLatent | None = None) -> list[Path]:
     """Generate one terrain per prompt and write `<index>_<prompt>.png` (colour | elevation grey).
 
     `autocast_dtype` (bf16/fp16) lets a float32 UNet run beside half-precision frozen parts;
-    `sampler` and `guidance` default to the pipeline's (a distilled student samples with "lcm", 1)."""
+    `sampler` and `guidance` default to the pipeline's (a distilled student samples with "lcm", 1);
+    `elevation_latent`, to what the components' folder declares (a run's folder has no elevation.json
+    until the model is exported)."""
     pipeline = TerrainPipeline(components, device=str(next(components.unet.parameters()).device))
+    if elevation_latent is not None:
+        pipeline.elevation_latent = elevation_latent
     directory.mkdir(parents=True, exist_ok=True)
     size = max(pipeline.size_factor, resolution - resolution % pipeline.size_factor)
     written = []

@@ -67,6 +67,7 @@ def extend_world(pipe, source: World | Terrain, direction: str, prompt: str | No
         raise UserError(f"unknown direction {direction!r}; choose one of {', '.join(DIRECTIONS)}")
     world = source if isinstance(source, World) else world_from_terrain(pipe, source, sampler)
     check_compatible(pipe, world)
+    world = in_model_latent(pipe, world)
     settings = extension_settings(pipe, world, prompt, steps, guidance, sampler, window_batch)
     growth = plan_growth(pipe, world, direction, prompt, settings)
     latents, decoded = denoise_growth(pipe, world, growth, settings, callback, cancel)
@@ -242,6 +243,20 @@ def check_compatible(pipe, world: World) -> None:
                         f"that made it")
     if world.latents.shape[0] != 2 * pipe.latent_channels or world.layout.vae_scale_factor != pipe.vae_scale_factor:
         raise UserError("this world's latents do not fit this model; extend it with the model that made it")
+
+
+def in_model_latent(pipe, world: World) -> World:
+    """The world with its latents' elevation half in `pipe`'s elevation latent (a world saved by a model
+    of the same VAE but another elevation latent, e.g. before mesa-tiny v3, is re-expressed exactly:
+    both are affine maps of the VAE's latent)."""
+    made_in, wanted = world.settings.elevation_latent, pipe.elevation_latent
+    if made_in == wanted:
+        return world
+    latents = torch.from_numpy(world.latents[None])
+    half = latents.shape[1] // 2
+    elevation = wanted.to_unet(made_in.from_unet(latents[:, half:]))
+    moved = torch.cat([latents[:, :half], elevation], dim=1)[0].numpy().astype(np.float32)
+    return replace(world, latents=moved, settings=replace(world.settings, elevation_latent=wanted))
 
 
 def extension_settings(pipe, world: World, prompt, steps, guidance, sampler, window_batch):

@@ -72,7 +72,7 @@ def run_plan(pipe, plan: WorldPlan, callback: Callable[[WorldProgress], None] | 
     scales = prompt_scales(pipe, plan.prompt_map.prompts, request.relief_m, request.base_m)
     settings = WorldSettings(plan.seed, request.steps, float(request.guidance), request.sampler,
                              request.negative_prompt, layout.overlap, plan.window_batch, request.relief_m,
-                             request.base_m, pipe.model_id)
+                             request.base_m, pipe.model_id, pipe.elevation_latent)
     cells = tuple(CellProvenance(column, row, cell_seed(plan.seed, column, row),
                                  plan.prompt_map.cell_prompts(layout, column, row), "generated", 0)
                   for row in range(layout.rows) for column in range(layout.columns))

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from mesa.data.normalization import ElevationLatent
 from mesa.errors import UserError
 from mesa.pipeline.elevation import ElevationScale
 from mesa.world.layout import WorldLayout
@@ -72,7 +73,9 @@ def load_world(folder: str | Path) -> World:
         layout = WorldLayout(**doc["layout"])
         arrays = {key: np.load(folder / name, allow_pickle=False) for key, name in ARRAYS.items()}
         rgb = np.asarray(Image.open(folder / "rgb.png").convert("RGB"))
-        settings = WorldSettings(**doc["settings"])
+        # worlds saved before the field were all made in the VAE's own latent (identity)
+        settings = WorldSettings(**{**doc["settings"], "elevation_latent": ElevationLatent.from_json(
+            doc["settings"].get("elevation_latent", {}))})
         scales = tuple(ElevationScale(p["base_m"], p["relief_m"], p["scale_source"]) for p in doc["prompts"])
         prompt_map = PromptMap(arrays["prompt_labels"].astype(np.int16), tuple(p["prompt"] for p in doc["prompts"]))
         cells = tuple(CellProvenance(**cell) for cell in doc["cells"])

@@ -41,7 +41,7 @@ def world_from_terrain(pipe, terrain: Terrain, sampler: str | None = None) -> Wo
     prompt_map = make_prompt_map(s.prompt, layout.latent_shape)
     scale, rms_m = fit_scale(terrain.dem, terrain.elevation_m, ElevationScale(s.base_m, s.relief_m, "terrain settings"))
     settings = WorldSettings(terrain.seed, s.steps, s.guidance, s.sampler, s.negative_prompt, layout.overlap,
-                             4, None, None, s.model_id or pipe.model_id)
+                             4, None, None, s.model_id or pipe.model_id, pipe.elevation_latent)
     cells = tuple(CellProvenance(column, row, cell_seed(terrain.seed, column, row), {s.prompt: 1.0}, "terrain", 0)
                   for row in range(layout.rows) for column in range(layout.columns))
     return World(terrain.rgb, terrain.elevation_m.astype(np.float32), terrain.dem.astype(np.float32),

@@ -6,6 +6,7 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+from mesa.data.normalization import ElevationLatent
 from mesa.pipeline.elevation import ElevationScale
 from mesa.terrain import GenerationSettings, Terrain
 from mesa.world.layout import WorldLayout
@@ -26,6 +27,7 @@ class WorldSettings:
     relief_m: float | None
     base_m: float | None
     model_id: str
+    elevation_latent: ElevationLatent = ElevationLatent()  # the latent space of `World.latents`' elevation half
 
 
 @dataclass(frozen=True)

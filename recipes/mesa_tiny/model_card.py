@@ -38,7 +38,7 @@ For real terrain use the published MESA weights: `hf download NewtNewt/MESA`, th
 - unet: UNetDEMConditionModel, block channels {unet_channels}, trained with `python -m mesa train`.
 - scheduler: DDIM, Stable Diffusion 2.1's v-prediction betas rescaled to zero terminal SNR.
 {colour_prior}- elevation.json: global normalisation {min_m:.0f} .. {max_m:.0f} m, {mpp:.0f} m per pixel, so
-  `elevation_m` is in metres.
+  `elevation_m` is in metres{elevation_latent}.
 
 Native size {native} px ({extent_km:.2f} km). Captions: "A Sentinel-2 image of {{biome}} and
 {{landform}} in {{country}} in {{month}}", any subset of the four parts.
@@ -108,6 +108,15 @@ def describe_colour_prior(model_dir: Path) -> str:
             f"at timesteps >= {prior['from_timestep']}.\n")
 
 
+def describe_elevation_latent(elevation: dict) -> str:
+    """The card's words for elevation.json's `latent` (the UNet's elevation latent), if any."""
+    if "latent" not in elevation:
+        return ""
+    shift = ", ".join(f"{value:.2f}" for value in elevation["latent"]["shift"])
+    return (f"; and the UNet's elevation latent: the VAE's, centred (shift [{shift}]) and scaled by "
+            f"{elevation['latent']['scale']:.2f} to the image's within-tile spread")
+
+
 def write_model_card(model_dir: str | Path) -> Path:
     """Write model_dir/README.md from the folder's configs, training metrics and quality.json."""
     model_dir = Path(model_dir)
@@ -132,7 +141,7 @@ def write_model_card(model_dir: str | Path) -> Path:
                    + training_seconds(decoder_metrics, read_json(configs / "vae_decoder_train.json")["batch_size"]))
     trained_text = bool(read_json(configs / "train.json").get("train_text_encoder", False))
     card = CARD.format(
-        colour_prior=describe_colour_prior(model_dir),
+        colour_prior=describe_colour_prior(model_dir), elevation_latent=describe_elevation_latent(elevation),
         size_mb=size, vocab_size=len(vocab), text_hidden=text["hidden_size"], text_layers=text["num_hidden_layers"],
         text_training=TEXT_TRAINING[trained_text],
         vae_factor=factor, native=native, latent=unet["sample_size"], scaling=vae["scaling_factor"],

@@ -12,6 +12,8 @@ Stages (each skipped or resumed when its output exists, so an interrupted run co
     3. train-vae    AutoencoderKL from configs/vae.json on 64 px crops           -> run/vae/vae/
     3b. decoder     its decoder fine-tuned on whole tiles, edges weighted up,
                     encoder frozen (configs/vae_decoder_train.json)             -> run/vae_decoder/vae/
+    3c. latent      the UNet's elevation latent measured on the tiles: centred,
+                    scaled to the image's within-tile spread (elevation_latent)  -> run/elevation_latent.json
     4. train        UNetDEMConditionModel from configs/unet.json                -> run/unet/model/
     4b. seasons     (opt-in: seasons_stage) stage 4's model trained on season twins
                     (each terrain in its month and six months later, run/tiles_seasons/),
@@ -32,6 +34,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import json
 import logging
 import shutil
 import time
@@ -39,7 +42,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
-from mesa.atomic import staged_directory
+import numpy as np
+import torch
+
+from mesa.atomic import atomic_write_text, staged_directory
+from mesa.data.normalization import ElevationLatent
 from mesa.errors import UserError
 from recipes.mesa_tiny.components import read_json, write_components
 from mesa.data.synthetic.prepared import PreparedTiles, prepare_tiles
@@ -48,6 +55,8 @@ from mesa.models.colour_prior import CONFIG_NAME, WEIGHTS_NAME
 from mesa.models.colour_prior import FOLDER as PRIOR_FOLDER
 from mesa.training.colour_prior import ColourPriorTrainConfig, train_colour_prior
 from mesa.training.config import TrainConfig, VaeTrainConfig, build_config, coerce
+from mesa.training.data import normalization_of
+from mesa.training.vae import measure_elevation_latent
 
 logger = logging.getLogger(__name__)
 DEFAULT_CONFIG = Path(__file__).resolve().parent / "configs" / "recipe.json"
@@ -81,6 +90,8 @@ class RecipeConfig:
     season_shift: int = 6  # stage 4b's twin of each terrain: this many months after its drawn month
     colour_prior_train_config: str = "colour_prior_train.json"
     colour_prior_stage: bool = True  # stage 5: the colour prior (mesa.models.colour_prior) on the season quads
+    elevation_latent: bool = True  # stage 3c: train the UNet on centred, scaled elevation latents (since v3)
+    elevation_latent_tiles: int = 256  # tiles stage 3c measures on
 
 
 class TrainerConfigs(NamedTuple):
@@ -190,6 +201,11 @@ def run_recipe(recipe: RecipeConfig) -> Path:
     shutil.rmtree(components / "vae", ignore_errors=True)
     shutil.copytree(decoder_dir, components / "vae")
     logger.info("VAE ready (%.0f s so far)", time.perf_counter() - started)
+    if recipe.elevation_latent:
+        latent = recipe_elevation_latent(recipe, components / "vae", tiles, configs.unet)
+        logger.info("elevation latent: shift %s, scale %.4f", list(latent.shift), latent.scale)
+        configs = configs._replace(unet=dataclasses.replace(
+            configs.unet, elevation_latent_shift=list(latent.shift), elevation_latent_scale=latent.scale))
 
     model = run / "unet" / "model"
     if not (model / "model_index.json").is_file():
@@ -212,6 +228,30 @@ def run_recipe(recipe: RecipeConfig) -> Path:
         train_colour_prior(colour_prior_config(recipe, model, prepare_season_twins(recipe)))
         logger.info("colour prior trained (%.0f s so far)", time.perf_counter() - started)
     return assemble(recipe, model)
+
+
+def recipe_elevation_latent(recipe: RecipeConfig, vae_dir: Path, tiles: Path, config: TrainConfig) -> ElevationLatent:
+    """Stage 3c: the UNet's elevation latent, measured once on `elevation_latent_tiles` of the tiles
+    (drawn from the seed) with the final VAE and kept in run/elevation_latent.json, so a resumed run
+    trains in the same one."""
+    record = Path(recipe.run_dir) / "elevation_latent.json"
+    if record.is_file():
+        return ElevationLatent.from_json(read_json(record))
+    from diffusers import AutoencoderKL
+
+    store = PreparedTiles(tiles, recipe.seed)
+    chosen = np.sort(np.random.default_rng(recipe.seed).choice(len(store.rgb), min(recipe.elevation_latent_tiles,
+                                                                                   len(store.rgb)), replace=False))
+    rgb = np.asarray(store.rgb[chosen], dtype=np.float32)
+    rgb = rgb / 255.0 if store.rgb.dtype == np.uint8 else rgb
+    normalization = normalization_of(config)
+    elevation = np.stack([normalization.to_unit(np.asarray(store.elevation_m[i], np.float32),
+                                                np.ones(store.elevation_m.shape[1:], bool)) for i in chosen])
+    vae = AutoencoderKL.from_pretrained(vae_dir).eval()
+    latent = measure_elevation_latent(vae, torch.from_numpy(rgb * 2.0 - 1.0).permute(0, 3, 1, 2),
+                                      torch.from_numpy(elevation)[:, None].expand(-1, 3, -1, -1).float())
+    atomic_write_text(record, json.dumps(latent.to_json(), indent=2) + "\n")
+    return latent
 
 
 def colour_prior_config(recipe: RecipeConfig, model: Path, quads: Path) -> ColourPriorTrainConfig:

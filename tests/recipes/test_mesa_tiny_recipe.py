@@ -92,6 +92,7 @@ def test_after_stage_4_the_recipe_trains_on_season_quads_that_always_name_countr
                  "unet/model/model_index.json"):  # stages 1-4 finished
         (run / done).parent.mkdir(parents=True, exist_ok=True)
         (run / done).write_text("{}")
+    (run / "elevation_latent.json").write_text('{"shift": [0, 0, 1, 0], "scale": 2}')  # stage 3c
     monkeypatch.setattr(module, "prepare_tiles", lambda directory, *args, **kwargs: directory)
     datasets, trained = [], []
     monkeypatch.setattr(module, "PreparedTiles", lambda directory, seed, **kwargs: datasets.append((directory, kwargs)))
@@ -126,3 +127,41 @@ def test_after_stage_4_the_recipe_trains_on_season_quads_that_always_name_countr
                                                                    str(run / "colour_prior"))]
     assert priors[0].steps > 0 and priors[0].from_timestep >= 800
     assert module.run_recipe(recipe) == final and len(trained) == int(opted_in) and len(priors) == 1  # done: skipped
+
+
+def test_stage_3c_measures_the_elevation_latent_once_and_stage_4_trains_in_it(tmp_path, monkeypatch, reference_dir):
+    import json
+    import shutil
+    from types import SimpleNamespace
+
+    from mesa.data.synthetic.prepared import prepare_tiles
+    from recipes.mesa_tiny import recipe as module
+
+    run = tmp_path / "run"
+    for done in ("components/text_encoder/config.json", "vae/vae/config.json"):
+        (run / done).parent.mkdir(parents=True, exist_ok=True)
+        (run / done).write_text("{}")
+    shutil.copytree(reference_dir / "pipeline" / "vae", run / "vae_decoder" / "vae")  # stage 3b's VAE
+    tiles = prepare_tiles(run / "tiles", 6, 0, 32, 1)
+    monkeypatch.setattr(module, "prepare_tiles", lambda directory, *args, **kwargs: directory)
+    trained = []
+
+    def fake_train(config, dataset):
+        trained.append(config)
+        return SimpleNamespace(model_dir=None)  # stops the recipe after stage 4
+
+    monkeypatch.setattr("mesa.training.train.train", fake_train)
+    recipe = read_recipe(DEFAULT_CONFIG, {"run_dir": str(run), "elevation_latent_tiles": "4"})
+    with pytest.raises(UserError, match="train stopped before max_steps"):
+        module.run_recipe(recipe)
+    record = json.loads((run / "elevation_latent.json").read_text())
+    assert len(record["shift"]) == 4 and record["scale"] > 1  # the elevation varies less within a tile
+    assert (trained[0].elevation_latent_shift, trained[0].elevation_latent_scale) == (record["shift"], record["scale"])
+    (run / "elevation_latent.json").write_text('{"shift": [0, 0, 1, 0], "scale": 2}')
+    with pytest.raises(UserError):
+        module.run_recipe(recipe)  # resumed: the recorded latent, not a new measurement
+    assert (trained[1].elevation_latent_shift, trained[1].elevation_latent_scale) == ([0, 0, 1, 0], 2)
+    off = read_recipe(DEFAULT_CONFIG, {"run_dir": str(run), "elevation_latent": "false"})
+    with pytest.raises(UserError):
+        module.run_recipe(off)
+    assert (trained[2].elevation_latent_shift, trained[2].elevation_latent_scale) == ([], 1.0)

@@ -91,3 +91,33 @@ def test_the_seam_works_the_same_way_in_every_direction(direction, first_new):
     base = np.add.outer(np.arange(30.0), np.arange(30.0))  # a plane rising south-east, 1 per pixel
     joined = Seam(direction, known_extent=10, fade_px=4, smooth_px=1.0, edge_px=0).join(base, base + 7.0)
     np.testing.assert_allclose(joined[first_new], base[first_new], atol=0.01)  # the 7 offset is gone there
+
+
+def test_a_world_saved_in_another_elevation_latent_is_re_expressed_in_the_models(tiny_pipeline, hills_world,
+                                                                                 tmp_path, reference_dir):
+    import json
+    import shutil
+
+    import torch
+
+    from mesa.data.normalization import ElevationLatent
+    from mesa.pipeline import TerrainPipeline
+    from mesa.world.storage import load_world, save_world
+
+    save_world(hills_world, tmp_path / "saved")
+    document = json.loads((tmp_path / "saved" / "world.json").read_text())
+    assert document["settings"]["elevation_latent"] == {"shift": [], "scale": 1.0}
+    del document["settings"]["elevation_latent"]  # as a world saved before the field
+    (tmp_path / "saved" / "world.json").write_text(json.dumps(document))
+    old = load_world(tmp_path / "saved")
+    assert old.settings.elevation_latent.is_identity
+    latent = ElevationLatent((0.5, -1.0, 2.0, 0.25), 3.0)
+    model = shutil.copytree(reference_dir / "pipeline", tmp_path / "model")
+    (model / "elevation.json").write_text(json.dumps({"mode": "per_tile", "latent": latent.to_json()}))
+    pipe = TerrainPipeline.from_pretrained(model)
+    grown = extend_world(pipe, old, "east")
+    kept = grown.latents[:, :, :old.latents.shape[2]]
+    assert np.array_equal(kept[:4], old.latents[:4])
+    expected = latent.to_unet(torch.from_numpy(old.latents[None, 4:]))[0].numpy()
+    assert np.allclose(kept[4:], expected, atol=1e-5)
+    assert np.array_equal(grown.rgb[:, :64], old.rgb) and grown.settings.elevation_latent == latent
