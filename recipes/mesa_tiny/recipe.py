@@ -12,8 +12,8 @@ Stages (each skipped or resumed when its output exists, so an interrupted run co
     3. train-vae    AutoencoderKL from configs/vae.json on 64 px crops           -> run/vae/vae/
     3b. decoder     its decoder fine-tuned on whole tiles, edges weighted up,
                     encoder frozen (configs/vae_decoder_train.json)             -> run/vae_decoder/vae/
-    3c. latent      the UNet's elevation latent measured on the tiles: centred,
-                    scaled to the image's within-tile spread (elevation_latent)  -> run/elevation_latent.json
+    3c. latent      (opt-in: elevation_latent) the UNet's elevation latent measured on the tiles:
+                    centred, scaled to the image's within-tile spread           -> run/elevation_latent.json
     4. train        UNetDEMConditionModel from configs/unet.json                -> run/unet/model/
     4b. seasons     (opt-in: seasons_stage) stage 4's model trained on season twins
                     (each terrain in its month and six months later, run/tiles_seasons/),
@@ -90,7 +90,7 @@ class RecipeConfig:
     season_shift: int = 6  # stage 4b's twin of each terrain: this many months after its drawn month
     colour_prior_train_config: str = "colour_prior_train.json"
     colour_prior_stage: bool = True  # stage 5: the colour prior (mesa.models.colour_prior) on the season quads
-    elevation_latent: bool = True  # stage 3c: train the UNet on centred, scaled elevation latents (since v3)
+    elevation_latent: bool = False  # stage 3c (opt-in): train the UNet on centred, scaled elevation latents
     elevation_latent_tiles: int = 256  # tiles stage 3c measures on
 
 

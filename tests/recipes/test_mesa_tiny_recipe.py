@@ -151,7 +151,7 @@ def test_stage_3c_measures_the_elevation_latent_once_and_stage_4_trains_in_it(tm
         return SimpleNamespace(model_dir=None)  # stops the recipe after stage 4
 
     monkeypatch.setattr("mesa.training.train.train", fake_train)
-    recipe = read_recipe(DEFAULT_CONFIG, {"run_dir": str(run), "elevation_latent_tiles": "4"})
+    recipe = read_recipe(DEFAULT_CONFIG, {"run_dir": str(run), "elevation_latent": "true", "elevation_latent_tiles": "4"})
     with pytest.raises(UserError, match="train stopped before max_steps"):
         module.run_recipe(recipe)
     record = json.loads((run / "elevation_latent.json").read_text())
@@ -161,7 +161,16 @@ def test_stage_3c_measures_the_elevation_latent_once_and_stage_4_trains_in_it(tm
     with pytest.raises(UserError):
         module.run_recipe(recipe)  # resumed: the recorded latent, not a new measurement
     assert (trained[1].elevation_latent_shift, trained[1].elevation_latent_scale) == ([0, 0, 1, 0], 2)
-    off = read_recipe(DEFAULT_CONFIG, {"run_dir": str(run), "elevation_latent": "false"})
+    off = read_recipe(DEFAULT_CONFIG, {"run_dir": str(run)})  # the default: the VAE's own (v2.5)
+    assert not off.elevation_latent
     with pytest.raises(UserError):
         module.run_recipe(off)
     assert (trained[2].elevation_latent_shift, trained[2].elevation_latent_scale) == ([], 1.0)
+
+
+def test_the_model_card_names_the_elevation_latent_only_when_the_model_has_one():
+    from recipes.mesa_tiny.model_card import describe_elevation_latent
+
+    assert describe_elevation_latent({"mode": "global", "min_m": -100.0, "max_m": 8100.0}) == ""
+    words = describe_elevation_latent({"latent": {"shift": [-0.06, -0.47, 1.7, -0.33], "scale": 2.1348}})
+    assert "shift [-0.06, -0.47, 1.70, -0.33]" in words and "scaled by 2.13" in words
