@@ -2,7 +2,8 @@
 
 Per optimizer step: for each of `gradient_accumulation_steps` batches, encode colour (rgb*2-1)
 and elevation (normalised to [-1, 1], replicated to 3 channels) with the frozen VAE into one
-8-channel latent, encode the caption with the text encoder (frozen CLIP in the published recipe;
+8-channel latent (its elevation half in the config's `ElevationLatent`, the VAE's own by default),
+encode the caption with the text encoder (frozen CLIP in the published recipe;
 trained jointly with `train_text_encoder`), draw independent noise for all channels and one
 timestep per sample, and regress the scheduler's v target with an MSE over valid latent pixels
 only. Then clip, step AdamW, update the EMA; log, validate, checkpoint.
@@ -21,12 +22,12 @@ from diffusers.optimization import get_scheduler
 from diffusers.training_utils import EMAModel
 from peft import LoraConfig
 
+from mesa.data.normalization import ElevationLatent
 from mesa.data.sample import TerrainSource
 from mesa.errors import UserError
 from mesa.pipeline.elevation import read_checkpoint_elevation
 from mesa.pipeline.loading import Components, resolve_model_dir
 from mesa.training.components import StartingPoint, load_starting_point
-from mesa.data.normalization import ElevationLatent
 from mesa.training.config import TrainConfig, elevation_latent_of
 from mesa.training.data import Batch, Collator, normalization_of
 from mesa.training.export import export_model
