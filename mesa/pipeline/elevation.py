@@ -11,7 +11,7 @@ then `elevation_m = min_m + dem * (max_m - min_m)` is used as is.
 It may also declare how the elevation half of the UNet's latent is made from the VAE's scaled
 latent (`ElevationLatent`; identity when absent, as for the published weights):
 
-    {"latent": {"shift": [-0.06, -0.47, 1.70, -0.33], "scale": 2.19}}
+    {"latent": {"shift": [-0.06, -0.47, 1.70, -0.33], "scale": 2.13}}
 """
 
 from __future__ import annotations

@@ -208,7 +208,7 @@ def distill(config: DistillConfig, dataset: TerrainSource | None = None) -> Dist
             run.log(lr=student.lr_scheduler.get_last_lr()[0],
                     grad_norm=None if grad_norm is None else float(grad_norm), **memory_stats(accelerator.device))
         if config.validation_every and run.step % config.validation_every == 0:
-            validate(accelerator, student, teacher, config, run.step, weight_dtype)
+            validate(accelerator, student, teacher, config, setup, run.step, weight_dtype)
         if run.checkpoint_due:
             run.save_checkpoint()
 
@@ -344,7 +344,7 @@ def student_components(student: Student, teacher: Components, config: DistillCon
                       teacher.license)
 
 
-def validate(accelerator, student: Student, teacher: Components, config: DistillConfig, step: int,
+def validate(accelerator, student: Student, teacher: Components, config: DistillConfig, setup: Setup, step: int,
              weight_dtype: torch.dtype) -> None:
     """Validation images of the student at its default steps (main process)."""
     if accelerator.is_main_process:
@@ -352,7 +352,7 @@ def validate(accelerator, student: Student, teacher: Components, config: Distill
                           config.validation_seed, config.sampling_steps, config.resolution,
                           Path(config.output_dir) / "validation" / f"step_{step:08d}",
                           None if weight_dtype == torch.float32 else weight_dtype, sampler=STUDENT_SAMPLER,
-                          guidance=1.0, elevation_latent=read_checkpoint_elevation(teacher.model_dir).latent)
+                          guidance=1.0, elevation_latent=setup.elevation_latent)
     accelerator.wait_for_everyone()
 
 

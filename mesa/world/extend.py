@@ -247,7 +247,7 @@ def check_compatible(pipe, world: World) -> None:
 
 def in_model_latent(pipe, world: World) -> World:
     """The world with its latents' elevation half in `pipe`'s elevation latent (a world saved by a model
-    of the same VAE but another elevation latent, e.g. before mesa-tiny v3, is re-expressed exactly:
+    of the same VAE but another elevation latent, e.g. one retrained with recipe stage 3c, is re-expressed exactly:
     both are affine maps of the VAE's latent)."""
     made_in, wanted = world.settings.elevation_latent, pipe.elevation_latent
     if made_in == wanted:

@@ -43,7 +43,6 @@ from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
-import torch
 
 from mesa.atomic import atomic_write_text, staged_directory
 from mesa.data.normalization import ElevationLatent
@@ -55,7 +54,7 @@ from mesa.models.colour_prior import CONFIG_NAME, WEIGHTS_NAME
 from mesa.models.colour_prior import FOLDER as PRIOR_FOLDER
 from mesa.training.colour_prior import ColourPriorTrainConfig, train_colour_prior
 from mesa.training.config import TrainConfig, VaeTrainConfig, build_config, coerce
-from mesa.training.data import normalization_of
+from mesa.training.data import Collator, normalization_of
 from mesa.training.vae import measure_elevation_latent
 
 logger = logging.getLogger(__name__)
@@ -239,17 +238,13 @@ def recipe_elevation_latent(recipe: RecipeConfig, vae_dir: Path, tiles: Path, co
         return ElevationLatent.from_json(read_json(record))
     from diffusers import AutoencoderKL
 
-    store = PreparedTiles(tiles, recipe.seed)
-    chosen = np.sort(np.random.default_rng(recipe.seed).choice(len(store.rgb), min(recipe.elevation_latent_tiles,
-                                                                                   len(store.rgb)), replace=False))
-    rgb = np.asarray(store.rgb[chosen], dtype=np.float32)
-    rgb = rgb / 255.0 if store.rgb.dtype == np.uint8 else rgb
-    normalization = normalization_of(config)
-    elevation = np.stack([normalization.to_unit(np.asarray(store.elevation_m[i], np.float32),
-                                                np.ones(store.elevation_m.shape[1:], bool)) for i in chosen])
+    store = PreparedTiles(tiles, recipe.seed, split="all")
+    chosen = np.sort(np.random.default_rng(recipe.seed).choice(len(store), min(recipe.elevation_latent_tiles,
+                                                                               len(store)), replace=False))
     vae = AutoencoderKL.from_pretrained(vae_dir).eval()
-    latent = measure_elevation_latent(vae, torch.from_numpy(rgb * 2.0 - 1.0).permute(0, 3, 1, 2),
-                                      torch.from_numpy(elevation)[:, None].expand(-1, 3, -1, -1).float())
+    collate = Collator(None, normalization_of(config), latent_factor=2 ** (len(vae.config.block_out_channels) - 1))
+    batch = collate([(int(position), store.sample_at(int(position))) for position in chosen], 0, 0)
+    latent = measure_elevation_latent(vae, batch.rgb, batch.elevation)
     atomic_write_text(record, json.dumps(latent.to_json(), indent=2) + "\n")
     return latent
 
