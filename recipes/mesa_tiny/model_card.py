@@ -19,8 +19,8 @@ tags: [terrain, diffusion, synthetic-data, demonstration]
 
 **This is not MESA.** It is a {size_mb:.1f} MB model with MESA's architecture (a dual-head
 `UNetDEMConditionModel` denoising an 8-channel latent: 4 image + 4 elevation channels, an
-`AutoencoderKL`, a CLIP text encoder and tokenizer), trained in {total_minutes:.0f} minutes on a 2-core
-CPU on **procedurally generated synthetic terrain** (`mesa.data.synthetic`), **not on Earth observation
+`AutoencoderKL`, a CLIP text encoder and tokenizer), trained in {total_minutes:.0f} minutes {hardware}
+on **procedurally generated synthetic terrain** (`mesa.data.synthetic`), **not on Earth observation
 data**. It lets the app, the command line and the tests run offline; its terrains are plausible
 cartoons of the synthetic world, not of the Earth.
 
@@ -47,14 +47,14 @@ Native size {native} px ({extent_km:.2f} km). Captions: "A Sentinel-2 image of {
 `bash scripts/train_mesa_tiny.sh` (configs in `recipes/mesa_tiny/configs/`, copied to `training/configs/`).
 VAE: {vae_steps} steps, final reconstruction loss {vae_loss:.4f}; decoder: {decoder_steps} steps, final
 edge-weighted loss {decoder_loss:.4f} ({vae_minutes:.0f} min for both). UNet:
-{unet_steps} steps, final loss {unet_loss:.4f} ({unet_minutes:.0f} min). Metrics: `training/*.jsonl`; validation images:
-`training/validation/`.
+{unet_steps} steps, final loss {unet_loss:.4f} ({unet_minutes:.0f} min){second_cycle}. Metrics: `training/*.jsonl`{validation}.
 
 ## Quality
 {quality}
 """
 
 
+VALIDATION = "; validation images: `training/validation/`"
 TEXT_TRAINING = {
     False: "random weights from the recipe seed, frozen during training",
     True: "initialised from the recipe seed and trained jointly with the UNet",
@@ -117,6 +117,28 @@ def describe_elevation_latent(elevation: dict) -> str:
             f"{elevation['latent']['scale']:.2f} to the image's within-tile spread")
 
 
+def on_gpu(metrics: list[dict]) -> bool:
+    """Whether a trainer's metrics came from a GPU (the trainers log its peak memory there alone)."""
+    return any("max_memory_gb" in row for row in metrics)
+
+
+def describe_hardware(vae_metrics: list[dict], unet_metrics: list[dict]) -> str:
+    """Where the VAE and the UNet were trained, in the card's words."""
+    vae, unet = ("one GPU" if on_gpu(metrics) else "a 2-core CPU" for metrics in (vae_metrics, unet_metrics))
+    return f"on {vae}" if vae == unet else f"(the VAE on {vae}, the UNet on {unet})"
+
+
+def describe_second_cycle(model_dir: Path) -> tuple[str, float]:
+    """The card's words for the recipe's stage 4c and its seconds ("" and 0 where it did not run)."""
+    path = model_dir / "training" / "second_cycle_metrics.jsonl"
+    if not path.is_file():
+        return "", 0.0
+    metrics = read_metrics(path)
+    seconds = training_seconds(metrics, read_json(model_dir / "training" / "configs" / "second_cycle_train.json")["batch_size"])
+    return (f", then a second cosine cycle of {metrics[-1]['step']} steps, final loss {metrics[-1]['loss']:.4f} "
+            f"({seconds / 60:.0f} min)"), seconds
+
+
 def write_model_card(model_dir: str | Path) -> Path:
     """Write model_dir/README.md from the folder's configs, training metrics and quality.json."""
     model_dir = Path(model_dir)
@@ -140,6 +162,7 @@ def write_model_card(model_dir: str | Path) -> Path:
     vae_seconds = (training_seconds(vae_metrics, read_json(configs / "vae_train.json")["batch_size"])
                    + training_seconds(decoder_metrics, read_json(configs / "vae_decoder_train.json")["batch_size"]))
     trained_text = bool(read_json(configs / "train.json").get("train_text_encoder", False))
+    second_cycle, second_seconds = describe_second_cycle(model_dir)
     card = CARD.format(
         colour_prior=describe_colour_prior(model_dir), elevation_latent=describe_elevation_latent(elevation),
         size_mb=size, vocab_size=len(vocab), text_hidden=text["hidden_size"], text_layers=text["num_hidden_layers"],
@@ -151,7 +174,9 @@ def write_model_card(model_dir: str | Path) -> Path:
         vae_crop=read_json(configs / "vae_train.json")["resolution"], decoder_steps=decoder_metrics[-1]["step"],
         decoder_loss=decoder_metrics[-1]["reconstruction"],
         unet_steps=unet_metrics[-1]["step"], unet_loss=unet_metrics[-1]["loss"], unet_minutes=unet_seconds / 60,
-        vae_minutes=vae_seconds / 60, total_minutes=(vae_seconds + unet_seconds) / 60,
+        vae_minutes=vae_seconds / 60, total_minutes=(vae_seconds + unet_seconds + second_seconds) / 60,
+        validation=VALIDATION if (model_dir / "training" / "validation").is_dir() else "",
+        hardware=describe_hardware(vae_metrics + decoder_metrics, unet_metrics), second_cycle=second_cycle,
         quality=summarise_quality(quality))
     path = model_dir / "README.md"
     path.write_text(card, encoding="utf-8")

@@ -15,7 +15,10 @@ Stages (each skipped or resumed when its output exists, so an interrupted run co
     3c. latent      (opt-in: elevation_latent) the UNet's elevation latent measured on the tiles:
                     centred, scaled to the image's within-tile spread           -> run/elevation_latent.json
     4. train        UNetDEMConditionModel from configs/unet.json                -> run/unet/model/
-    4b. seasons     (opt-in: seasons_stage) stage 4's model trained on season twins
+    4c. second cycle (opt-in: second_cycle_train_config) stage 4's model trained on
+                    the same tiles for one more cosine cycle (configs/train_gpu_second_cycle.json
+                    in recipe_gpu.json)                                         -> run/second_cycle/model/
+    4b. seasons     (opt-in: seasons_stage) stage 4's (4c's) model trained on season twins
                     (each terrain in its month and six months later, run/tiles_seasons/),
                     most batches near pure noise (configs/seasons_train.json) -> run/seasons/model/
     5. assemble     the model (with the stage 3b VAE), its card, metrics and
@@ -28,6 +31,8 @@ Stage 4 alone reads the biome and the landform but not the month: a tile's colou
 only near pure noise, which uniform timesteps rarely draw. Stage 4b shows it the same ground in two
 seasons, with the timesteps where the month matters (docs/mesa_tiny.md, "The month"). It is off by
 default: measured, it makes the UNet read the month, but too little to change the terrains (yet).
+Stage 4c is how the GPU recipe (configs/recipe_gpu.json, `--device cuda`) spends its larger batches:
+two cosine cycles on 8,000 tiles, the second from a lower peak (docs/mesa_tiny.md, "v2.6").
 """
 
 from __future__ import annotations
@@ -36,6 +41,7 @@ import argparse
 import dataclasses
 import json
 import logging
+import os
 import shutil
 import time
 from dataclasses import dataclass
@@ -61,7 +67,7 @@ logger = logging.getLogger(__name__)
 DEFAULT_CONFIG = Path(__file__).resolve().parent / "configs" / "recipe.json"
 PATH_FIELDS = ("run_dir", "model_dir", "text_encoder_config", "vae_config", "unet_config", "scheduler_config",
                "vae_train_config", "vae_decoder_train_config", "train_config", "seasons_train_config",
-               "colour_prior_train_config")
+               "colour_prior_train_config", "second_cycle_train_config")
 QUALITY_FILES = ("quality.json", "sampling_defaults.json")  # written by benchmarks/quality_mesa_tiny.py
 SEASON_KEEP_PARTS = ("country", "month")  # stage 4b's captions always name both (biome and landform drop as in stage 4)
 
@@ -84,6 +90,7 @@ class RecipeConfig:
     vae_train_config: str = "vae_train.json"
     vae_decoder_train_config: str = "vae_decoder_train.json"
     train_config: str = "train.json"
+    second_cycle_train_config: str = ""  # stage 4c's settings; empty: no stage 4c
     seasons_train_config: str = "seasons_train.json"
     seasons_stage: bool = False  # run stage 4b (the shipped mesa-tiny is stage 4's model: see docs/mesa_tiny.md)
     season_shift: int = 6  # stage 4b's twin of each terrain: this many months after its drawn month
@@ -99,7 +106,8 @@ class TrainerConfigs(NamedTuple):
     vae: VaeTrainConfig  # stage 3: the VAE from scratch on crops
     decoder: VaeTrainConfig  # stage 3b: its decoder on whole tiles
     unet: TrainConfig  # stage 4
-    seasons: TrainConfig  # stage 4b: stage 4's model on season twins
+    seasons: TrainConfig  # stage 4b: stage 4's (4c's) model on season twins
+    second_cycle: TrainConfig | None = None  # stage 4c: stage 4's model, one more cycle (None: not run)
 
 
 def read_recipe(path: str | Path, overrides: dict[str, str]) -> RecipeConfig:
@@ -116,7 +124,14 @@ def read_recipe(path: str | Path, overrides: dict[str, str]) -> RecipeConfig:
     kinds = {"int": int, "str": str, "bool": bool}
     recipe = RecipeConfig(**{key: coerce(value, kinds[hints[key]], key) for key, value in values.items()})
     base = path.resolve().parent
-    return dataclasses.replace(recipe, **{name: str((base / getattr(recipe, name)).resolve()) for name in PATH_FIELDS})
+    return dataclasses.replace(recipe, **{name: str((base / getattr(recipe, name)).resolve())
+                                          for name in PATH_FIELDS if getattr(recipe, name)})
+
+
+def trained_unet(recipe: RecipeConfig) -> Path:
+    """The model stage 4b starts from: stage 4c's when the recipe has that stage, else stage 4's."""
+    stage = "second_cycle" if recipe.second_cycle_train_config else "unet"
+    return Path(recipe.run_dir) / stage / "model"
 
 
 def trainer_configs(recipe: RecipeConfig) -> TrainerConfigs:
@@ -134,13 +149,22 @@ def trainer_configs(recipe: RecipeConfig) -> TrainerConfigs:
         "init_from_config": recipe.unet_config, "components_from": str(run / "components"),
         "output_dir": str(run / "unet"), "seed": recipe.seed, "resume": "latest"})
     seasons_config = build_config(TrainConfig, read_json(recipe.seasons_train_config), {
-        "pretrained": str(run / "unet" / "model"), "output_dir": str(run / "seasons"), "seed": recipe.seed,
+        "pretrained": str(trained_unet(recipe)), "output_dir": str(run / "seasons"), "seed": recipe.seed,
         "resume": "latest"})
     if seasons_config.resolution != train_config.resolution:
         raise UserError(f"{recipe.seasons_train_config} trains at {seasons_config.resolution} px, stage 4 at "
                         f"{train_config.resolution} px: the twins must be the tiles stage 4 saw")
-    configs = TrainerConfigs(vae_config, decoder_config, train_config, seasons_config)
-    ranges = {(c.elevation_mode, c.elevation_min_m, c.elevation_max_m) for c in configs}
+    second_cycle = None
+    if recipe.second_cycle_train_config:
+        # seed + 1: the second cycle draws other batches and noise than the first
+        second_cycle = build_config(TrainConfig, read_json(recipe.second_cycle_train_config), {
+            "pretrained": str(run / "unet" / "model"), "output_dir": str(run / "second_cycle"),
+            "seed": recipe.seed + 1, "resume": "latest"})
+        if second_cycle.resolution != train_config.resolution:
+            raise UserError(f"{recipe.second_cycle_train_config} trains at {second_cycle.resolution} px, stage 4 at "
+                            f"{train_config.resolution} px: the second cycle reads stage 4's tiles")
+    configs = TrainerConfigs(vae_config, decoder_config, train_config, seasons_config, second_cycle)
+    ranges = {(c.elevation_mode, c.elevation_min_m, c.elevation_max_m) for c in configs if c is not None}
     if len(ranges) != 1:
         raise UserError(f"the VAE and UNet configs normalise elevation differently: {sorted(ranges)}")
     return configs
@@ -162,11 +186,13 @@ def prepare_season_twins(recipe: RecipeConfig) -> Path:
 
 
 def final_model(recipe: RecipeConfig) -> Path:
-    """The run's last trained model: stage 4b's when the recipe runs it and it finished, else stage 4's."""
+    """The run's last trained model: stage 4b's when the recipe runs it and it finished, else stage 4c's
+    (likewise), else stage 4's."""
     run = Path(recipe.run_dir)
-    seasons = run / "seasons" / "model"
-    if recipe.seasons_stage and (seasons / "model_index.json").is_file():
-        return seasons
+    stages = (("seasons", recipe.seasons_stage), ("second_cycle", bool(recipe.second_cycle_train_config)))
+    for stage, opted_in in stages:
+        if opted_in and (run / stage / "model" / "model_index.json").is_file():
+            return run / stage / "model"
     return run / "unet" / "model"
 
 
@@ -212,6 +238,13 @@ def run_recipe(recipe: RecipeConfig) -> Path:
         if model is None:
             raise UserError("train stopped before max_steps; run the recipe again to resume it")
     logger.info("UNet trained (%.0f s so far)", time.perf_counter() - started)
+    if configs.second_cycle is not None:
+        model = run / "second_cycle" / "model"
+        if not (model / "model_index.json").is_file():
+            model = train(configs.second_cycle, dataset=PreparedTiles(tiles, configs.second_cycle.seed)).model_dir
+            if model is None:
+                raise UserError("train (second cycle) stopped before max_steps; run the recipe again to resume it")
+        logger.info("second cycle trained (%.0f s so far)", time.perf_counter() - started)
     if recipe.seasons_stage:
         seasons = run / "seasons" / "model"
         if not (seasons / "model_index.json").is_file():
@@ -263,24 +296,42 @@ def colour_prior_config(recipe: RecipeConfig, model: Path, quads: Path) -> Colou
                                   seed=recipe.seed, **values)
 
 
+def store_half(weights: Path) -> None:
+    """Rewrite a safetensors file with its floating-point tensors in float16 (metadata kept): the
+    UNet's storage, half the bytes; pipelines load it into the float32 model they compute in."""
+    from safetensors import safe_open
+    from safetensors.torch import load_file, save_file
+
+    with safe_open(weights, "pt") as handle:
+        metadata = handle.metadata()
+    tensors = load_file(weights)
+    save_file({name: tensor.half() if tensor.is_floating_point() else tensor for name, tensor in tensors.items()},
+              weights, metadata=metadata)
+
+
 def assemble(recipe: RecipeConfig, model: Path) -> Path:
-    """Copy the exported model with the run's final VAE (stage 3b's), its training record (configs,
-    metrics, validation images) and a model card into `recipe.model_dir`, replacing what was there in
-    one step (the quality figures are kept)."""
+    """Copy the exported model (its UNet stored in float16) with the run's final VAE (stage 3b's), its
+    training record (configs, metrics, validation images) and a model card into `recipe.model_dir`,
+    replacing what was there in one step (the quality figures are kept)."""
     run, target = Path(recipe.run_dir), Path(recipe.model_dir)
     with staged_directory(target) as staging:
         shutil.copytree(model, staging, dirs_exist_ok=True)
         shutil.rmtree(staging / "vae")
         shutil.copytree(run / "components" / "vae", staging / "vae")
+        store_half(staging / "unet" / "diffusion_pytorch_model.safetensors")  # since v2.6
         record = staging / "training"
         (record / "configs").mkdir(parents=True)
         for path in (recipe.text_encoder_config, recipe.scheduler_config, recipe.vae_config, recipe.unet_config,
-                     recipe.vae_train_config, recipe.vae_decoder_train_config, recipe.train_config):
+                     recipe.vae_train_config, recipe.vae_decoder_train_config):
             shutil.copy(path, record / "configs" / Path(path).name)
+        shutil.copy(recipe.train_config, record / "configs" / "train.json")  # by its stage (the card reads it)
         shutil.copy(run / "vae" / "metrics.jsonl", record / "vae_metrics.jsonl")
         shutil.copy(run / "vae_decoder" / "metrics.jsonl", record / "vae_decoder_metrics.jsonl")
         shutil.copy(run / "unet" / "metrics.jsonl", record / "metrics.jsonl")
-        last_stage = model.parent  # run/seasons or run/unet
+        if recipe.second_cycle_train_config:
+            shutil.copy(recipe.second_cycle_train_config, record / "configs" / "second_cycle_train.json")
+            shutil.copy(run / "second_cycle" / "metrics.jsonl", record / "second_cycle_metrics.jsonl")
+        last_stage = model.parent  # run/seasons, run/second_cycle or run/unet
         if last_stage.name == "seasons":
             shutil.copy(recipe.seasons_train_config, record / "configs" / Path(recipe.seasons_train_config).name)
             shutil.copy(last_stage / "metrics.jsonl", record / "seasons_metrics.jsonl")
@@ -301,6 +352,19 @@ def assemble(recipe: RecipeConfig, model: Path) -> Path:
     return target
 
 
+def use_device(device: str) -> None:
+    """Where the trainers (stages 3-4c, Accelerate) run: `auto` a GPU when one is visible, `cpu` the CPU
+    even beside a GPU, `cuda` a GPU or a clear refusal. Stage 5's small prior trains on the CPU."""
+    if device == "cpu":
+        os.environ["ACCELERATE_USE_CPU"] = "true"
+    elif device == "cuda":
+        import torch
+
+        if not torch.cuda.is_available():
+            raise UserError("--device cuda: torch sees no CUDA GPU here; accepted: auto (a GPU when one is visible), "
+                            "cpu, or cuda on a machine with one")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m recipes.mesa_tiny.recipe", description=__doc__.splitlines()[0])
     parser.add_argument("--config", default=DEFAULT_CONFIG, help=f"recipe file (default {DEFAULT_CONFIG})")
@@ -310,6 +374,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="only re-assemble the model folder from a finished run")
     parser.add_argument("--tiles-only", action="store_true",
                         help="only prepare the tiles (run_dir/tiles/; mesa-tiny-fast distils on them)")
+    parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto",
+                        help="where the trainers run: auto (a GPU when one is visible), cpu, or cuda")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
@@ -318,6 +384,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--set expects KEY=VALUE")
     try:
         recipe = read_recipe(args.config, overrides)
+        use_device(args.device)
         if args.assemble_only:
             assemble(recipe, final_model(recipe))
         elif args.tiles_only:
