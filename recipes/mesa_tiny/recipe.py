@@ -319,6 +319,10 @@ def assemble(recipe: RecipeConfig, model: Path) -> Path:
         shutil.rmtree(staging / "vae")
         shutil.copytree(run / "components" / "vae", staging / "vae")
         store_half(staging / "unet" / "diffusion_pytorch_model.safetensors")  # since v2.6
+        for config_file in staging.glob("*/config.json"):  # no folder of the machine that trained it
+            config = json.loads(config_file.read_text(encoding="utf-8"))
+            if config.pop("_name_or_path", None) is not None:
+                atomic_write_text(config_file, json.dumps(config, indent=2, sort_keys=True) + "\n")
         record = staging / "training"
         (record / "configs").mkdir(parents=True)
         for path in (recipe.text_encoder_config, recipe.scheduler_config, recipe.vae_config, recipe.unet_config,

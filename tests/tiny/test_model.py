@@ -59,3 +59,8 @@ def test_training_record_kept_beside_the_model():
     assert list((record / "validation").rglob("*.png"))
     quality = json.loads((MODEL_DIR / "quality.json").read_text(encoding="utf-8"))
     assert quality["seeds"] >= 6
+
+
+def test_no_configuration_names_a_folder_of_the_machine_it_was_trained_on():
+    for path in MODEL_DIR.glob("*/config.json"):
+        assert "_name_or_path" not in json.loads(path.read_text(encoding="utf-8")), path
