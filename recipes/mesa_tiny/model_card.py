@@ -44,7 +44,9 @@ Native size {native} px ({extent_km:.2f} km). Captions: "A Sentinel-2 image of {
 {{landform}} in {{country}} in {{month}}", any subset of the four parts.
 
 ## Training
-`bash scripts/train_mesa_tiny.sh` (configs in `recipes/mesa_tiny/configs/`, copied to `training/configs/`).
+The recipe, `python -m recipes.mesa_tiny.recipe` (configs in `recipes/mesa_tiny/configs/`, copied to
+`training/configs/`; `bash scripts/train_mesa_tiny.sh` on a CPU, `--config recipes/mesa_tiny/configs/recipe_gpu.json
+--device cuda` on a GPU).
 VAE: {vae_steps} steps, final reconstruction loss {vae_loss:.4f}; decoder: {decoder_steps} steps, final
 edge-weighted loss {decoder_loss:.4f} ({vae_minutes:.0f} min for both). UNet:
 {unet_steps} steps, final loss {unet_loss:.4f} ({unet_minutes:.0f} min){second_cycle}. Metrics: `training/*.jsonl`{validation}.
