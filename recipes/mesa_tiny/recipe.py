@@ -198,7 +198,6 @@ def final_model(recipe: RecipeConfig) -> Path:
 
 def run_recipe(recipe: RecipeConfig) -> Path:
     """Run every stage; return the assembled model folder."""
-    from mesa.training.train import train
     from mesa.training.vae import train_vae
 
     run = Path(recipe.run_dir)
@@ -232,34 +231,37 @@ def run_recipe(recipe: RecipeConfig) -> Path:
         configs = configs._replace(unet=dataclasses.replace(
             configs.unet, elevation_latent_shift=list(latent.shift), elevation_latent_scale=latent.scale))
 
-    model = run / "unet" / "model"
-    if not (model / "model_index.json").is_file():
-        model = train(configs.unet, dataset=PreparedTiles(tiles, recipe.seed)).model_dir
-        if model is None:
-            raise UserError("train stopped before max_steps; run the recipe again to resume it")
+    model = train_stage(configs.unet, lambda: PreparedTiles(tiles, recipe.seed))
     logger.info("UNet trained (%.0f s so far)", time.perf_counter() - started)
     if configs.second_cycle is not None:
-        model = run / "second_cycle" / "model"
-        if not (model / "model_index.json").is_file():
-            model = train(configs.second_cycle, dataset=PreparedTiles(tiles, configs.second_cycle.seed)).model_dir
-            if model is None:
-                raise UserError("train (second cycle) stopped before max_steps; run the recipe again to resume it")
+        model = train_stage(configs.second_cycle, lambda: PreparedTiles(tiles, configs.second_cycle.seed), " (second cycle)")
         logger.info("second cycle trained (%.0f s so far)", time.perf_counter() - started)
     if recipe.seasons_stage:
-        seasons = run / "seasons" / "model"
-        if not (seasons / "model_index.json").is_file():
+        def season_quads() -> PreparedTiles:
             twins = prepare_season_twins(recipe)
             logger.info("season twins ready in %s (%.0f s so far)", twins, time.perf_counter() - started)
-            seasons = train(configs.seasons,
-                            dataset=PreparedTiles(twins, recipe.seed, keep_parts=SEASON_KEEP_PARTS)).model_dir
-            if seasons is None:
-                raise UserError("train (seasons) stopped before max_steps; run the recipe again to resume it")
+            return PreparedTiles(twins, recipe.seed, keep_parts=SEASON_KEEP_PARTS)
+
+        model = train_stage(configs.seasons, season_quads, " (seasons)")
         logger.info("seasons trained (%.0f s so far)", time.perf_counter() - started)
-        model = seasons
     if recipe.colour_prior_stage and not (run / PRIOR_FOLDER / WEIGHTS_NAME).is_file():
         train_colour_prior(colour_prior_config(recipe, model, prepare_season_twins(recipe)))
         logger.info("colour prior trained (%.0f s so far)", time.perf_counter() - started)
     return assemble(recipe, model)
+
+
+def train_stage(config: TrainConfig, dataset, name: str = "") -> Path:
+    """A UNet stage's model (4, 4c, 4b): its folder when the stage finished, else trained (or resumed)
+    now on `dataset()`, which is built only then."""
+    from mesa.training.train import train
+
+    model = Path(config.output_dir) / "model"
+    if (model / "model_index.json").is_file():
+        return model
+    model = train(config, dataset=dataset()).model_dir
+    if model is None:
+        raise UserError(f"train{name} stopped before max_steps; run the recipe again to resume it")
+    return model
 
 
 def recipe_elevation_latent(recipe: RecipeConfig, vae_dir: Path, tiles: Path, config: TrainConfig) -> ElevationLatent:
