@@ -73,3 +73,21 @@ def test_a_lossless_round_trip_gives_the_tile_back_in_metres_and_8_bit_colour():
     np.testing.assert_array_equal(colour, rgb)
     np.testing.assert_allclose(metres, elevation, atol=0.01)
     assert tile_features(colour, metres, METRES)["water_share"] == tile_features(rgb, elevation, METRES)["water_share"]
+
+
+def test_a_rim_at_the_edges_does_not_read_as_ridges():
+    """What a tile decoded on its own has: a raised ring two pixels in and a spike at each corner."""
+    from benchmarks.features_mesa_tiny import RIDGE_MARGIN_PX
+
+    size = 128
+    rows, columns = np.mgrid[:size, :size]
+    elevation = 500.0 + 2.0 * rows  # an even slope, no ridge anywhere
+    rimmed = elevation.copy()
+    ring = (np.minimum(np.minimum(rows, columns), np.minimum(size - 1 - rows, size - 1 - columns)) == 2)
+    rimmed[ring] += 150.0
+    rimmed[:2, :2] += 400.0
+    rgb = np.full((size, size, 3), (70, 110, 50), np.uint8)
+    assert RIDGE_MARGIN_PX > 3
+    plain, with_rim = tile_features(rgb, elevation, METRES), tile_features(rgb, rimmed, METRES)
+    assert with_rim["laplacian_p99"] == plain["laplacian_p99"]
+    assert with_rim["slope_p90_deg"] == plain["slope_p90_deg"]
