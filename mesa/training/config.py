@@ -122,6 +122,10 @@ class VaeTrainConfig(DataConfig):
     edge_weight: float = 0.0  # extra weight of the reconstruction error within edge_px of a tile's edge
     edge_px: int = 8
     corner_weight: float = 0.0  # extra weight of the 2 x 2 pixels at each corner (corner spikes)
+    # Weight of the elevation's squared error against the image's (1: equal). In a global metres range a
+    # ridge's detail is a few thousandths of the [-1, 1] range, so with equal weights the image's error
+    # decides what the latents keep and the decoder draws (docs/mesa_tiny.md, "v2.7").
+    elevation_weight: float = 1.0
     scaling_batches: int = 8  # batches used to measure the latent std (from-scratch VAEs)
     output_dir: str = "runs/vae"
     checkpoint_every: int = 1000
@@ -249,6 +253,8 @@ def validate(config: DataConfig) -> None:
         for name in ("edge_weight", "corner_weight"):
             if not (math.isfinite(getattr(config, name)) and getattr(config, name) >= 0):
                 raise UserError(f"{name} must be a number >= 0, got {getattr(config, name)}")
+        if not (math.isfinite(config.elevation_weight) and config.elevation_weight > 0):
+            raise UserError(f"elevation_weight must be a number > 0, got {config.elevation_weight}")
         if not 1 <= config.edge_px <= config.resolution // 2:
             raise UserError(f"edge_px must be between 1 and half the resolution ({config.resolution // 2}), "
                             f"got {config.edge_px}")

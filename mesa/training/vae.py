@@ -86,10 +86,12 @@ class Reconstruction(torch.nn.Module):
 
 
 def vae_losses(model: Reconstruction, batch: Batch, kl_weight: float, generator: torch.Generator,
-               edge_px: int = 0, edge_weight: float = 0.0, corner_weight: float = 0.0) -> VaeLosses:
+               edge_px: int = 0, edge_weight: float = 0.0, corner_weight: float = 0.0,
+               elevation_weight: float = 1.0) -> VaeLosses:
     """Reconstruct colour and elevation; reconstruction error over valid pixels only, counted
     (1 + edge_weight) times within edge_px pixels of the edges and corner_weight more at the
-    corners (`edge_weights`)."""
+    corners (`edge_weights`). reconstruction = (image error + elevation_weight * elevation error) / 2,
+    the mean over both halves of the batch when elevation_weight is 1."""
     device = generator.device
     pixels = torch.cat([batch.rgb, batch.elevation]).to(device)
     mask = torch.cat([batch.pixel_mask, batch.pixel_mask]).to(device)
@@ -97,7 +99,9 @@ def vae_losses(model: Reconstruction, batch: Batch, kl_weight: float, generator:
     weight = None
     if edge_weight > 0 or corner_weight > 0:
         weight = edge_weights(*reconstruction.shape[-2:], edge_px, edge_weight, corner_weight, device=device)
-    rec = masked_mse(reconstruction, pixels, mask, weight)
+    images = len(batch.rgb)
+    rec = (masked_mse(reconstruction[:images], pixels[:images], mask[:images], weight)
+           + elevation_weight * masked_mse(reconstruction[images:], pixels[images:], mask[images:], weight)) / 2
     return VaeLosses(rec + kl_weight * kl.mean(), rec, kl.mean())
 
 
@@ -167,7 +171,7 @@ def train_vae(config: VaeTrainConfig, dataset: TerrainSource | None = None) -> V
         generator = step_generator(config.seed, run.step, 0, accelerator.process_index, accelerator.device)
         with accelerator.autocast():
             losses = vae_losses(model, batch, config.kl_weight, generator, config.edge_px, config.edge_weight,
-                                config.corner_weight)
+                                config.corner_weight, config.elevation_weight)
         accelerator.backward(losses.total)
         accelerator.clip_grad_norm_(trainable, config.max_grad_norm)
         optimizer.step()

@@ -120,3 +120,31 @@ def test_decoder_only_needs_a_trained_vae_and_edges_within_the_tile(tmp_path):
         validate(vae_config(tmp_path, edge_weight=-1.0))
     with pytest.raises(UserError, match="corner_weight must be a number >= 0"):
         validate(vae_config(tmp_path, corner_weight=float("nan")))
+
+
+def test_elevation_weight_scales_the_elevation_half_of_the_reconstruction_error():
+    """reconstruction = (image error + elevation_weight * elevation error) / 2: with weight 1 the mean
+    over the whole batch, as before the option existed."""
+    from types import SimpleNamespace
+
+    from mesa.training.vae import vae_losses
+
+    rgb, elevation = torch.zeros(2, 3, 8, 8), torch.full((2, 3, 8, 8), 0.5)
+    batch = SimpleNamespace(rgb=rgb, elevation=elevation, pixel_mask=torch.ones(2, 1, 8, 8, dtype=torch.bool))
+    image_error, elevation_error = 0.1, 0.3  # a model off by these on each half
+
+    def model(pixels, generator):
+        return pixels + torch.cat([torch.full_like(rgb, image_error), torch.full_like(elevation, elevation_error)]), \
+            torch.zeros(len(pixels))
+
+    generator = torch.Generator().manual_seed(0)
+    equal = vae_losses(model, batch, 0.0, generator).reconstruction.item()
+    assert equal == pytest.approx((image_error ** 2 + elevation_error ** 2) / 2)
+    weighted = vae_losses(model, batch, 0.0, generator, elevation_weight=4.0).reconstruction.item()
+    assert weighted == pytest.approx((image_error ** 2 + 4 * elevation_error ** 2) / 2)
+
+
+def test_elevation_weight_must_be_positive(tmp_path):
+    for bad in (0.0, -1.0, float("inf")):
+        with pytest.raises(UserError, match="elevation_weight must be a number > 0"):
+            validate(vae_config(tmp_path, elevation_weight=bad))
