@@ -16,8 +16,8 @@ and slope, no water analysis: the image alone says where water is), so both sets
   slope (degrees) inside a `RIDGE_MARGIN_PX` margin, medians over tiles, and the colour image's mean
   gradient (`image_statistics.sharpness`). The margin keeps a tile's edges out of the reading: a
   128 px tile decoded on its own (the round trip) has a rim and corner steps a few pixels wide, and at
-  the 99th percentile (the steepest 164 pixels) they outweigh every ridge inside (session 18: the
-  round trip read 0.0241 over the whole tile and 0.0113-0.0137 inside the margin, the data 0.031 both ways).
+  the 99th percentile (the steepest 164 pixels) they outweigh every ridge inside (session 18, 128 tiles:
+  the round trip read 0.0241 over the whole tile and 0.0127 inside the margin; the data 0.0243 and 0.0245).
 
 A third column reads the held-out tiles encoded and decoded by the model's own VAE (posterior means,
 the model's elevation normalisation): what the latent space can hold at best. Where the generated

@@ -124,7 +124,7 @@ class VaeTrainConfig(DataConfig):
     corner_weight: float = 0.0  # extra weight of the 2 x 2 pixels at each corner (corner spikes)
     # Weight of the elevation's squared error against the image's (1: equal). In a global metres range a
     # ridge's detail is a few thousandths of the [-1, 1] range, so with equal weights the image's error
-    # decides what the latents keep and the decoder draws (docs/mesa_tiny.md, "v2.7").
+    # decides what the latents keep (measured: docs/mesa_tiny.md, "Where the ridges go").
     elevation_weight: float = 1.0
     scaling_batches: int = 8  # batches used to measure the latent std (from-scratch VAEs)
     output_dir: str = "runs/vae"
